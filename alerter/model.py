@@ -51,12 +51,14 @@ ATTR_REASON = "reason"  # why this state: "threshold", "no_data", "keep_firing",
 _CORE_FIELDS = ("host", "service", "state", "description", "metric", "time", "ttl")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=True)
 class Event:
     """One Riemann event. Every field is optional, as in Riemann; ``None`` means absent.
 
     ``time`` and ``ttl`` are seconds (float). ``attributes`` are string -> string, as on Riemann's
-    wire. Treat events as immutable; derive new ones with :meth:`with_`.
+    wire. Events are immutable **by convention**: no stage assigns to a field; derive new ones with
+    :meth:`with_`. (``frozen=True`` was measured at 2.5 us per construction against 0.9 us, which is
+    most of the per-series budget of the evaluation hot path.)
 
     >>> e = Event(host="web1", service="cpu", state="ok", metric=12.5, time=0.0)
     >>> e.with_(state="critical").state
@@ -72,6 +74,8 @@ class Event:
     ttl: float | None = None
     tags: tuple[str, ...] = ()
     attributes: Mapping[str, str] = field(default_factory=dict)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable container fields: never a dict key
 
     def with_(self, **changes: Any) -> Event:
         """A copy with ``changes`` applied; unknown keys become attributes (Riemann's ``with``)."""
