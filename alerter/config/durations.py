@@ -6,6 +6,7 @@ author must say. Parsed to float seconds.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any
 
@@ -13,14 +14,14 @@ from pydantic import BeforeValidator, PlainSerializer
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
-EXPECTED = "expected e.g. 30s, 5m, 1h30m"
+EXPECTED = "expected e.g. 5m, 1h30m"
 
 
 def parse_duration(text: str) -> float:
     """``"1h30m"`` -> 5400.0. Raises ValueError naming the bad text and the expected form."""
     s = text.strip() if isinstance(text, str) else text
     if not isinstance(s, str) or not s:
-        raise ValueError(f"{text!r} is not a duration ({EXPECTED})")
+        raise ValueError(f"{_show(text)} is not a duration ({EXPECTED})")
     pos, total = 0, 0.0
     for m in _PART.finditer(s):
         if m.start() != pos:
@@ -28,8 +29,15 @@ def parse_duration(text: str) -> float:
         total += float(m.group(1)) * _UNITS[m.group(2)]
         pos = m.end()
     if pos != len(s):
-        raise ValueError(f"{text!r} is not a duration ({EXPECTED})")
+        raise ValueError(f"{_show(text)} is not a duration ({EXPECTED})")
     return total
+
+
+def _show(value: object) -> str:
+    """As written in YAML: ``"5 m"`` in double quotes, ``null`` for an empty value."""
+    if value is None:
+        return "null"
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
 
 
 def format_duration(seconds: float) -> str:
@@ -47,8 +55,11 @@ def format_duration(seconds: float) -> str:
 
 
 def _validate(value: Any) -> float:
-    if isinstance(value, bool) or isinstance(value, int | float):
-        raise ValueError(f"{value!r} is not a duration: give a unit ({EXPECTED})")
+    if isinstance(value, bool):
+        raise ValueError(f"{str(value).lower()} is not a duration ({EXPECTED})")
+    if isinstance(value, int | float):
+        n = f"{value:g}"
+        raise ValueError(f"{n} has no unit (expected a duration such as {n}s or {n}m)")
     return parse_duration(value)
 
 
