@@ -1,0 +1,421 @@
+"""Evaluate the InfluxQL subset over in-memory series, the way influxd 1.x answers it.
+
+Place in the flow: :class:`alerter.source.static.StaticSource` keeps points per measurement as
+:class:`StoredMeasurement`; for each statement it calls :func:`execute`, which parses
+(:mod:`~alerter.source.influxql_parse`), extracts the time range
+(:mod:`~alerter.source.influxql_time`), filters series by tag conditions once per series, rows by
+field conditions, groups by tags and reduces (:mod:`~alerter.source.influxql_reduce`). Results are
+capped at ``time <= now`` so replay never sees the future.
+
+InfluxDB 1.x behaviours reproduced (each checked against influxd 1.6.7):
+
+* no GROUP BY time: one row per group; its time is the lower time bound (epoch 0 without one),
+  except a statement with exactly one call that is a selector, which keeps the selected point's time;
+* a group gets a row when at least one call produced a point; other calls' columns are null;
+* GROUP BY tags: a missing tag is ``""``; series sorted by tag values; GROUP BY * = all tag keys;
+* a WHERE identifier is a field if the measurement has such a field, else a tag (missing = ``""``);
+  a comparison with a null field is false, whatever the operator;
+* raw rows: only rows where a selected field is non-null; ``LIMIT`` is per series, 0 = none;
+* column names: the alias, else the function or field name (``mean(a) + mean(b)`` -> ``mean_mean``),
+  duplicates suffixed ``_1``, ``_2``; integer/integer division gives a float, x/0 gives 0;
+* a missing measurement or field gives no series, not an error.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from alerter.source import Series, StatementResult
+from alerter.source.influxql_parse import (
+    BinOp,
+    Boolean,
+    Call,
+    Duration,
+    Expr,
+    Ident,
+    Number,
+    ParseError,
+    Regex,
+    Select,
+    String,
+    Unsupported,
+    parse_statement,
+)
+from alerter.source.influxql_reduce import AGGREGATES, REDUCERS, SELECTORS, check_types
+from alerter.source.influxql_time import TimeRange, split_time
+
+Value = float | int | bool | str
+Row = dict[str, Value]
+TagKey = tuple[tuple[str, str], ...]
+
+
+@dataclass(slots=True)
+class StoredSeries:
+    """One series' points: ``times`` (ns, ascending, unique) and the merged fields at each time."""
+
+    tags: dict[str, str]
+    times: list[int] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+
+    def span(self, tr: TimeRange) -> range:
+        """Indexes of the rows inside ``tr`` (two bisections, so range lookups stay cheap)."""
+        lo = 0 if tr.lower is None else bisect_left(self.times, tr.lower)
+        return range(lo, bisect_right(self.times, tr.upper, lo))
+
+
+@dataclass(slots=True)
+class StoredMeasurement:
+    """All series of one measurement, keyed by their sorted tag items."""
+
+    series: dict[TagKey, StoredSeries] = field(default_factory=dict)
+    field_keys: set[str] = field(default_factory=set)
+    tag_keys: set[str] = field(default_factory=set)
+
+
+class _QueryFailed(Exception):
+    """A statement influxd would also reject; the message is its error text."""
+
+
+def execute(text: str, lookup: Callable[[str], StoredMeasurement | None], now_ns: int) -> StatementResult:
+    """Answer one statement; parse errors and unsupported syntax come back as ``error``."""
+    try:
+        stmt = parse_statement(text)
+        time_range, condition = split_time(stmt.condition, now_ns)
+        plan = _Plan.of(stmt)
+        data = lookup(stmt.measurement)
+        if data is None or time_range.empty:
+            return StatementResult()
+        return StatementResult(series=tuple(_run(stmt, plan, data, time_range, condition)))
+    except (ParseError, Unsupported, _QueryFailed) as exc:
+        return StatementResult(error=str(exc))
+
+
+# --- planning ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    columns: tuple[str, ...]
+    calls: tuple[Call, ...]  # every call in the projection, in order; empty for a raw query
+
+    @staticmethod
+    def of(stmt: Select) -> _Plan:
+        calls: list[Call] = []
+        raw: list[Ident] = []
+        for f in stmt.fields:
+            _collect(f.expr, calls, raw)
+        if calls and raw:
+            raise _QueryFailed("mixing aggregate and non-aggregate queries is not supported")
+        if not calls and not raw:
+            raise _QueryFailed("at least 1 non-time field must be queried")
+        for call in calls:
+            _check_call(call)
+        names = [f.alias or "_".join(_names(f.expr)) or "" for f in stmt.fields]
+        return _Plan(_dedupe(names), tuple(calls))
+
+    @property
+    def selector_time(self) -> bool:
+        """True when rows carry the selected point's time instead of the lower bound."""
+        return len(self.calls) == 1 and self.calls[0].name in SELECTORS
+
+
+def _collect(expr: Expr, calls: list[Call], raw: list[Ident]) -> None:
+    if isinstance(expr, Call):
+        calls.append(expr)
+    elif isinstance(expr, Ident):
+        if expr.name.lower() == "time":
+            raise Unsupported("selecting time explicitly")
+        raw.append(expr)
+    elif isinstance(expr, BinOp):
+        if expr.op not in ("+", "-", "*", "/", "%"):
+            raise Unsupported(f"operator {expr.op} in the SELECT list")
+        _collect(expr.left, calls, raw)
+        _collect(expr.right, calls, raw)
+    elif not isinstance(expr, Number):
+        raise Unsupported(f"{type(expr).__name__.lower()} literal in the SELECT list")
+
+
+def _check_call(call: Call) -> None:
+    if call.name not in SELECTORS and call.name not in AGGREGATES:
+        raise Unsupported(f"function {call.name}()")
+    want = 2 if call.name == "percentile" else 1
+    if len(call.args) != want:
+        raise _QueryFailed(f"invalid number of arguments for {call.name}, expected {want}, got {len(call.args)}")
+    if not isinstance(call.args[0], Ident):
+        raise Unsupported(f"{call.name}() of anything but a field")
+    if want == 2 and not isinstance(call.args[1], Number):
+        raise _QueryFailed(f"expected float argument in percentile()")
+
+
+def _names(expr: Expr) -> list[str]:
+    if isinstance(expr, Call):
+        return [expr.name]
+    if isinstance(expr, Ident):
+        return [expr.name]
+    if isinstance(expr, BinOp):
+        return _names(expr.left) + _names(expr.right)
+    return []
+
+
+def _dedupe(names: list[str]) -> tuple[str, ...]:
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for name in names:
+        n = seen.get(name, 0)
+        seen[name] = n + 1
+        out.append(f"{name}_{n}" if n else name)
+    return tuple(out)
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+def _run(
+    stmt: Select, plan: _Plan, data: StoredMeasurement, tr: TimeRange, condition: Expr | None
+) -> Iterator[Series]:
+    series_cond, row_cond = _split_condition(condition, data)
+    keys = sorted(data.tag_keys) if stmt.group_by is None else sorted(set(stmt.group_by))
+    groups: dict[tuple[str, ...], list[StoredSeries]] = {}
+    for key in sorted(data.series):
+        s = data.series[key]
+        if series_cond is None or _truth(series_cond, s.tags, {}, data):
+            groups.setdefault(tuple(s.tags.get(k, "") for k in keys), []).append(s)
+    columns = ("time", *plan.columns)
+    for values in sorted(groups):
+        members = groups[values]
+        if plan.calls:
+            rows = _aggregate_rows(stmt, plan, members, tr, row_cond, data)
+        else:
+            rows = _raw_rows(stmt, members, tr, row_cond, data)
+        if stmt.limit:
+            rows = rows[: stmt.limit]
+        if rows:
+            tags = dict(zip(keys, values, strict=True)) if stmt.group_by != () else {}
+            yield Series(stmt.measurement, columns, tuple(rows), tags)
+
+
+def _split_condition(condition: Expr | None, data: StoredMeasurement) -> tuple[Expr | None, Expr | None]:
+    """Split AND-ed conjuncts into tag-only ones (decided once per series) and per-row ones."""
+    parts: list[Expr] = []
+    stack = [condition] if condition is not None else []
+    while stack:
+        e = stack.pop()
+        if isinstance(e, BinOp) and e.op == "AND":
+            stack += [e.right, e.left]
+        else:
+            parts.append(e)
+    tag_only = [p for p in parts if not _uses_fields(p, data)]
+    per_row = [p for p in parts if _uses_fields(p, data)]
+    return _and(tag_only), _and(per_row)
+
+
+def _and(parts: list[Expr]) -> Expr | None:
+    out: Expr | None = None
+    for p in parts:
+        out = p if out is None else BinOp("AND", out, p)
+    return out
+
+
+def _uses_fields(expr: Expr, data: StoredMeasurement) -> bool:
+    if isinstance(expr, Ident):
+        return _is_field(expr, data)
+    if isinstance(expr, BinOp):
+        return _uses_fields(expr.left, data) or _uses_fields(expr.right, data)
+    return False
+
+
+def _is_field(ident: Ident, data: StoredMeasurement) -> bool:
+    if ident.cast is not None:
+        return ident.cast == "field"
+    return ident.name in data.field_keys
+
+
+def _raw_rows(
+    stmt: Select, members: list[StoredSeries], tr: TimeRange, cond: Expr | None, data: StoredMeasurement
+) -> list[tuple[Any, ...]]:
+    field_names = [i.name for f in stmt.fields for i in _idents(f.expr) if _is_field(i, data)]
+    if not field_names:
+        raise _QueryFailed("statement must have at least one field in projection")
+    found: list[tuple[int, tuple[Any, ...]]] = []
+    for s in members:
+        for i in s.span(tr):
+            row = s.rows[i]
+            if not any(row.get(n) is not None for n in field_names):
+                continue
+            if cond is not None and not _truth(cond, s.tags, row, data):
+                continue
+            values = tuple(_value(f.expr, s.tags, row, data) for f in stmt.fields)
+            found.append((s.times[i], values))
+    found.sort(key=lambda r: r[0], reverse=stmt.descending)
+    return [(t / 1e9, *values) for t, values in found]
+
+
+def _idents(expr: Expr) -> list[Ident]:
+    if isinstance(expr, Ident):
+        return [expr]
+    if isinstance(expr, BinOp):
+        return _idents(expr.left) + _idents(expr.right)
+    return []
+
+
+def _aggregate_rows(
+    stmt: Select,
+    plan: _Plan,
+    members: list[StoredSeries],
+    tr: TimeRange,
+    cond: Expr | None,
+    data: StoredMeasurement,
+) -> list[tuple[Any, ...]]:
+    points_by_field: dict[str, list[tuple[int, Any]]] = {}
+    results: dict[int, tuple[int, Any] | None] = {}
+    for call in plan.calls:
+        name = call.args[0].name  # type: ignore[union-attr]  # _check_call made it an Ident
+        points = points_by_field.get(name)
+        if points is None:
+            points = points_by_field[name] = _field_points(name, members, tr, cond, data)
+        error = check_types(call.name, points)
+        if error:
+            raise _QueryFailed(error)
+        pct = call.args[1].value if call.name == "percentile" else None  # type: ignore[union-attr]
+        results[id(call)] = REDUCERS[call.name](points, pct)
+    if all(r is None for r in results.values()):
+        return []
+    if plan.selector_time:
+        time_ns = next(iter(results.values()))[0]  # type: ignore[index]
+    else:
+        time_ns = tr.lower if tr.lower is not None else 0
+
+    def resolve(call: Call) -> Any:
+        r = results[id(call)]
+        return None if r is None else r[1]
+
+    values = [_calc(f.expr, resolve) for f in stmt.fields]
+    return [(time_ns / 1e9, *values)]
+
+
+def _field_points(
+    name: str, members: list[StoredSeries], tr: TimeRange, cond: Expr | None, data: StoredMeasurement
+) -> list[tuple[int, Any]]:
+    points: list[tuple[int, Any]] = []
+    for s in members:
+        times, rows = s.times, s.rows
+        for i in s.span(tr):
+            v = rows[i].get(name)
+            if v is not None and (cond is None or _truth(cond, s.tags, rows[i], data)):
+                points.append((times[i], v))
+    if len(members) > 1:
+        points.sort(key=lambda p: p[0])  # stable: equal times keep series order
+    return points
+
+
+# --- expressions -------------------------------------------------------------------------------
+
+
+def _calc(expr: Expr, resolve: Callable[[Call], Any]) -> Any:
+    if isinstance(expr, Call):
+        return resolve(expr)
+    if isinstance(expr, Number):
+        return expr.value
+    if isinstance(expr, BinOp):
+        return _arith(expr.op, _calc(expr.left, resolve), _calc(expr.right, resolve))
+    return None
+
+
+def _value(expr: Expr, tags: dict[str, str], row: Row, data: StoredMeasurement) -> Any:
+    if isinstance(expr, Ident):
+        if _is_field(expr, data):
+            return row.get(expr.name)
+        return tags.get(expr.name) if expr.cast == "tag" or expr.name in data.tag_keys else None
+    if isinstance(expr, Number | String | Boolean):
+        return expr.value
+    if isinstance(expr, Duration):
+        return expr.ns
+    if isinstance(expr, Regex):
+        return _regex(expr.pattern)
+    if isinstance(expr, BinOp):
+        if expr.op in ("AND", "OR") or expr.op in _COMPARE:
+            return _truth(expr, tags, row, data)
+        return _arith(expr.op, _value(expr.left, tags, row, data), _value(expr.right, tags, row, data))
+    raise Unsupported(f"{type(expr).__name__.lower()} in WHERE")
+
+
+def _truth(expr: Expr, tags: dict[str, str], row: Row, data: StoredMeasurement) -> bool:
+    if isinstance(expr, BinOp):
+        if expr.op == "AND":
+            return _truth(expr.left, tags, row, data) and _truth(expr.right, tags, row, data)
+        if expr.op == "OR":
+            return _truth(expr.left, tags, row, data) or _truth(expr.right, tags, row, data)
+        if expr.op in _COMPARE:
+            return _compare(expr.op, _operand(expr.left, tags, row, data), _operand(expr.right, tags, row, data))
+    if isinstance(expr, Boolean):
+        return expr.value
+    raise Unsupported("a WHERE condition that is not a comparison")
+
+
+def _operand(expr: Expr, tags: dict[str, str], row: Row, data: StoredMeasurement) -> Any:
+    if isinstance(expr, Ident) and not _is_field(expr, data):
+        return tags.get(expr.name, "")  # influxd: a missing tag compares as ""
+    return _value(expr, tags, row, data)
+
+
+_COMPARE = frozenset({"=", "!=", "<", "<=", ">", ">=", "=~", "!~"})
+
+
+def _compare(op: str, left: Any, right: Any) -> bool:
+    if left is None or right is None:
+        return False
+    if op in ("=~", "!~"):
+        if not isinstance(right, re.Pattern) or not isinstance(left, str):
+            return False
+        return (right.search(left) is not None) == (op == "=~")
+    if _is_num(left) != _is_num(right) or (not _is_num(left) and type(left) is not type(right)):
+        return False
+    if op == "=":
+        return bool(left == right)
+    if op == "!=":
+        return bool(left != right)
+    if isinstance(left, bool):
+        return False
+    if op == "<":
+        return bool(left < right)
+    if op == "<=":
+        return bool(left <= right)
+    if op == ">":
+        return bool(left > right)
+    return bool(left >= right)
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _arith(op: str, left: Any, right: Any) -> Any:
+    if not (_is_num(left) and _is_num(right)):
+        return None
+    if op == "+":
+        return left + right
+    if op == "-":
+        return left - right
+    if op == "*":
+        return left * right
+    if right == 0:
+        return 0  # influxd answers 0 for x/0 and x%0 rather than an error or infinity
+    if op == "/":
+        return left / right
+    if isinstance(left, int) and isinstance(right, int):
+        return int(math.fmod(left, right))  # Go's % truncates toward zero
+    return math.fmod(left, right)
+
+
+@lru_cache(maxsize=256)
+def _regex(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ParseError(f"invalid regular expression /{pattern}/: {exc}") from None
