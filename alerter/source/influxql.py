@@ -146,11 +146,13 @@ def _check_call(call: Call) -> None:
         raise Unsupported(f"function {call.name}()")
     want = 2 if call.name == "percentile" else 1
     if len(call.args) != want:
-        raise _QueryFailed(f"invalid number of arguments for {call.name}, expected {want}, got {len(call.args)}")
+        raise _QueryFailed(
+            f"invalid number of arguments for {call.name}, expected {want}, got {len(call.args)}"
+        )
     if not isinstance(call.args[0], Ident):
         raise Unsupported(f"{call.name}() of anything but a field")
     if want == 2 and not isinstance(call.args[1], Number):
-        raise _QueryFailed(f"expected float argument in percentile()")
+        raise _QueryFailed("expected float argument in percentile()")
 
 
 def _names(expr: Expr) -> list[str]:
@@ -352,7 +354,9 @@ def _truth(expr: Expr, tags: dict[str, str], row: Row, data: StoredMeasurement) 
         if expr.op == "OR":
             return _truth(expr.left, tags, row, data) or _truth(expr.right, tags, row, data)
         if expr.op in _COMPARE:
-            return _compare(expr.op, _operand(expr.left, tags, row, data), _operand(expr.right, tags, row, data))
+            return _compare(
+                expr.op, _operand(expr.left, tags, row, data), _operand(expr.right, tags, row, data)
+            )
     if isinstance(expr, Boolean):
         return expr.value
     raise Unsupported("a WHERE condition that is not a comparison")

@@ -176,7 +176,7 @@ def split_statements(text: str) -> list[str]:
     pieces: list[str] = []
     start = 0
     for tok in tokenize(text):
-        if tok.text == ";" and tok.kind == "op" or tok.kind == "eof":
+        if (tok.text == ";" and tok.kind == "op") or tok.kind == "eof":
             piece = text[start : tok.pos].strip()
             if piece:
                 pieces.append(piece)
@@ -194,7 +194,19 @@ _PRECEDENCE = {
     "*": 6, "/": 6, "%": 6,
 }  # fmt: skip
 
-_CLAUSE_END = {"FROM", "WHERE", "GROUP", "ORDER", "LIMIT", "OFFSET", "SLIMIT", "SOFFSET", "FILL", "TZ", "INTO"}
+_CLAUSE_END = {
+    "FROM",
+    "WHERE",
+    "GROUP",
+    "ORDER",
+    "LIMIT",
+    "OFFSET",
+    "SLIMIT",
+    "SOFFSET",
+    "FILL",
+    "TZ",
+    "INTO",
+}
 
 
 class _Parser:

@@ -123,7 +123,9 @@ def time_value(expr: Expr, now_ns: int) -> int:
     if isinstance(expr, BinOp) and expr.op in ("+", "-"):
         left, right = time_value(expr.left, now_ns), time_value(expr.right, now_ns)
         return left + right if expr.op == "+" else left - right
-    raise Unsupported(f"time compared with {type(expr).__name__.lower()} (expected now(), a duration, an integer or an RFC3339 string)")
+    raise Unsupported(
+        f"time compared with {type(expr).__name__.lower()} (expected now(), a duration, an integer or an RFC3339 string)"
+    )
 
 
 def parse_time_literal(text: str) -> int:

@@ -44,8 +44,8 @@ def to_ns(seconds: float) -> int:
 class _Pending:
     """Points added since the last query, merged lazily so bulk loading stays linear."""
 
-    by_series: dict[tuple[str, tuple[tuple[str, str], ...]], list[tuple[int, Mapping[str, FieldValue]]]] = field(
-        default_factory=dict
+    by_series: dict[tuple[str, tuple[tuple[str, str], ...]], list[tuple[int, Mapping[str, FieldValue]]]] = (
+        field(default_factory=dict)
     )
 
 
