@@ -35,8 +35,8 @@ Semantics
   non-ok or changed events summary and threshold.
 * **Templates** (summary, description) render only for non-ok or changed events: the steady ok
   series, almost all of them, reuse a per-series cached attribute dict (events are immutable by
-  convention, so sharing it is safe). Context keys (shared with the checker): rule, group, host,
-  service, severity, value, threshold, labels, tags (the GROUP BY tags), runbook_url, interval.
+  convention, so sharing it is safe). The context is
+  :func:`alerter.config.template_context.template_context`, shared with ``rules check``.
 * A result carrying a server ``error`` raises :class:`~alerter.errors.EvaluationError` naming the
   rule and the server's message; the scheduler turns it into an engine event. ``state`` is
   untouched in that case.
@@ -50,6 +50,7 @@ from typing import Any
 
 from alerter.clock import to_datetime
 from alerter.config.rules import NoDataPolicy
+from alerter.config.template_context import template_context
 from alerter.config.templates import Template, TemplateError
 from alerter.errors import EvaluationError
 from alerter.evaluate.compiled import CompiledRule
@@ -266,19 +267,19 @@ def _texts(rule: CompiledRule, d: _Derived, ss: SeriesState, value: float | None
         since = "the start" if ss.seen_at is None else to_datetime(ss.seen_at).strftime("%Y-%m-%dT%H:%M:%SZ")
         text = f"{rule.name}: no data from {who} since {since}"
         return text, text
-    context = {
-        "rule": rule.name,
-        "group": rule.group,
-        "host": d.host,
-        "service": d.service,
-        "severity": ss.level.value,
-        "value": value,
-        "threshold": ss.threshold,
-        "labels": d.labels,
-        "tags": ss.tags,
-        "runbook_url": rule.runbook_url,
-        "interval": rule.interval,
-    }
+    context = template_context(
+        rule=rule.name,
+        group=rule.group,
+        host=d.host,
+        service=d.service,
+        severity=ss.level.value,
+        value=value,
+        threshold=ss.threshold,
+        labels=d.labels,
+        tags=ss.tags,
+        runbook_url=rule.runbook_url,
+        interval=rule.interval,
+    )
     if ss.level is _OK:
         default = f"{rule.name} ok on {who}: value {value:g}"
     else:
