@@ -51,12 +51,12 @@ reporting-enabled = false
 bind-address = "127.0.0.1:{rpc_port}"
 
 [meta]
-  dir = "{data_dir / 'meta'}"
+  dir = "{data_dir / "meta"}"
   logging-enabled = false
 
 [data]
-  dir = "{data_dir / 'data'}"
-  wal-dir = "{data_dir / 'wal'}"
+  dir = "{data_dir / "data"}"
+  wal-dir = "{data_dir / "wal"}"
   query-log-enabled = false
 
 [monitor]
@@ -139,9 +139,7 @@ class InfluxServer:
         port = self._fixed_port if self._fixed_port is not None else free_port()
         config = self.data_dir / "influxd.toml"
         config.write_text(
-            render_config(
-                self.data_dir, port, free_port(), auth=self.auth, max_row_limit=self.max_row_limit
-            )
+            render_config(self.data_dir, port, free_port(), auth=self.auth, max_row_limit=self.max_row_limit)
         )
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(

@@ -150,9 +150,7 @@ def _empty_call_end(tokens: list[Token], i: int) -> int | None:
 
 def _bound_selects(tokens: list[Token], literal: str) -> list[Token]:
     """Insert ``time <= literal`` into every SELECT, innermost first so indices stay valid."""
-    selects = [
-        i for i, t in enumerate(tokens) if t.kind == "ident" and t.upper == "SELECT"
-    ]
+    selects = [i for i, t in enumerate(tokens) if t.kind == "ident" and t.upper == "SELECT"]
     result = list(tokens)
     for start in reversed(selects):
         result = _bound_one_select(result, start, literal)
@@ -182,7 +180,14 @@ def _bound_one_select(tokens: list[Token], start: int, literal: str) -> list[Tok
         at = end
         while at > start and tokens[at - 1].kind in ("ws", "comment"):
             at -= 1
-        return [*tokens[:at], Token("ws", " "), Token("ident", "WHERE"), Token("ws", " "), bound, *tokens[at:]]
+        return [
+            *tokens[:at],
+            Token("ws", " "),
+            Token("ident", "WHERE"),
+            Token("ws", " "),
+            bound,
+            *tokens[at:],
+        ]
     condition = tokens[where + 1 : end]
     while condition and condition[0].kind == "ws":
         condition.pop(0)

@@ -61,6 +61,15 @@ class PartialWrite:
     message: str
 
 
+#: 400 texts that refuse points (so some lines may be fine), not the request as a whole.
+_POINT_REFUSALS = ("partial write", "unable to parse", "field type conflict", "points beyond retention")
+
+
+def is_point_refusal(error: str) -> bool:
+    """True if a 400 ``error`` blames individual points, so finding the bad lines is worth it."""
+    return error.startswith(_POINT_REFUSALS)
+
+
 def parse_partial_write(error: str, lines: Sequence[str]) -> PartialWrite | None:
     """Return what the ``error`` text of a 400 says about ``lines``; None if not a partial write.
 
@@ -68,9 +77,12 @@ def parse_partial_write(error: str, lines: Sequence[str]) -> PartialWrite | None
     text appears twice). ``dropped`` is the count of other refused points, ``message`` the
     server's text without the count.
     """
-    if not error.startswith(_PREFIX):
+    if error.startswith(_PREFIX):
+        body = error[len(_PREFIX) :]
+    elif error.startswith("unable to parse"):
+        body = error  # every line was unparsable: influxd leaves out the "partial write" prefix
+    else:
         return None
-    body = error[len(_PREFIX) :]
     match = _DROPPED.search(body)
     dropped = int(match.group(1)) if match else 0
     body = body[: match.start()] if match else body
