@@ -1,0 +1,147 @@
+"""Plain values the incident store returns, and their mapping to and from table rows.
+
+Place in the flow: between :mod:`.tables` (rows, live only inside a transaction) and the stages
+that use the store (correlation, route, web), which get these frozen values instead of ORM
+objects, so nothing lazy-loads after a commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from alerter.incidents.lifecycle import AlertSnapshot, Decision, IncidentSnapshot, IncidentStatus
+from alerter.incidents.tables import Alert, Incident, IncidentEvent
+from alerter.model import Severity
+
+
+@dataclass(frozen=True, slots=True)
+class AlertObservation:
+    """One observed state of one series, as the correlation stage hands it to the store.
+
+    ``group_key`` names the incident the alert should join if it has none open (the correlation
+    stage computes it); ``title`` is used when that opens a new incident.
+    """
+
+    fingerprint: str
+    rule: str
+    state: Severity
+    at: float
+    group_key: str
+    title: str
+    host: str | None = None
+    service: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    value: float | None = None
+
+    def snapshot(self) -> AlertSnapshot:
+        return AlertSnapshot(
+            fingerprint=self.fingerprint, state=self.state, first_seen=self.at, last_seen=self.at,
+            last_state_change=self.at, rule=self.rule, host=self.host, service=self.service,
+            labels=dict(self.labels), value=self.value,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRecord:
+    """A stored incident with its member alerts (all rows, current or moved on)."""
+
+    id: int
+    incident: IncidentSnapshot
+    alerts: tuple[AlertSnapshot, ...]
+    root_cause: str | None = None
+    flapping: bool = False
+    suppressed: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.incident.key
+
+    @property
+    def active_count(self) -> int:
+        return sum(1 for a in self.alerts if a.active)
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What the store did with one decision: the incident row it touched (None: nothing stored)."""
+
+    incident_id: int | None
+    decision: Decision | None
+
+    @property
+    def key(self) -> str | None:
+        return None if self.decision is None else self.decision.incident.key
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One line of an incident's timeline."""
+
+    at: float
+    kind: str
+    detail: str
+    actor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RestartState:
+    """Everything needed to rebuild in-memory state after a restart.
+
+    ``series_states`` is ``{rule: {fingerprint: data}}``, the shape of ``evaluate.RuleState``.
+    """
+
+    open_incidents: tuple[IncidentRecord, ...]
+    series_states: Mapping[str, Mapping[str, Mapping[str, Any]]]
+
+
+def alert_snapshot(row: Alert) -> AlertSnapshot:
+    return AlertSnapshot(
+        fingerprint=row.fingerprint, state=Severity(row.state), first_seen=row.first_seen,
+        last_seen=row.last_seen, last_state_change=row.last_state_change, rule=row.rule,
+        host=row.host, service=row.service, labels=dict(row.labels), value=row.value,
+    )
+
+
+def incident_snapshot(row: Incident) -> IncidentSnapshot:
+    return IncidentSnapshot(
+        key=row.key, group_key=row.group_key, title=row.title, status=IncidentStatus(row.status),
+        severity=Severity(row.severity), opened_at=row.opened_at, last_change_at=row.last_change_at,
+        acked_at=row.acked_at, acked_by=row.acked_by, resolved_at=row.resolved_at,
+        resolved_by=row.resolved_by, reopened_count=row.reopened_count, occurrences=row.occurrences,
+    )
+
+
+def incident_record(row: Incident, alerts: list[Alert]) -> IncidentRecord:
+    assert row.id is not None  # rows handed here were flushed
+    return IncidentRecord(
+        id=row.id, incident=incident_snapshot(row),
+        alerts=tuple(alert_snapshot(a) for a in sorted(alerts, key=lambda a: a.id or 0)),
+        root_cause=row.root_cause, flapping=row.flapping, suppressed=row.suppressed,
+    )
+
+
+def copy_incident(decision: Decision, row: Incident) -> None:
+    """Write the decision's incident fields and counts onto ``row``."""
+    s = decision.incident
+    row.key, row.group_key, row.title = s.key, s.group_key, s.title
+    row.status, row.severity = s.status.value, s.severity.value
+    row.opened_at, row.last_change_at = s.opened_at, s.last_change_at
+    row.acked_at, row.acked_by = s.acked_at, s.acked_by
+    row.resolved_at, row.resolved_by = s.resolved_at, s.resolved_by
+    row.reopened_count, row.occurrences = s.reopened_count, s.occurrences
+    row.alert_count, row.active_count = decision.alert_count, decision.active_count
+
+
+def copy_alert(snapshot: AlertSnapshot, row: Alert) -> None:
+    """Write ``snapshot``'s state and details onto ``row``."""
+    row.fingerprint, row.rule = snapshot.fingerprint, snapshot.rule
+    row.host, row.service, row.labels = snapshot.host, snapshot.service, dict(snapshot.labels)
+    row.state, row.value = snapshot.state.value, snapshot.value
+    row.first_seen, row.last_seen = snapshot.first_seen, snapshot.last_seen
+    row.last_state_change = snapshot.last_state_change
+
+
+def timeline_entry(row: IncidentEvent) -> TimelineEntry:
+    return TimelineEntry(at=row.at, kind=row.kind, detail=row.detail, actor=row.actor)

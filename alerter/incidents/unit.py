@@ -1,0 +1,329 @@
+"""One unit of work on the incident store: queries and writes inside ONE database transaction.
+
+Place in the flow: the correlation stage (and later ``notify``'s outbox, ``route``'s maintenance
+and audit log) does everything one tick decides through a single :class:`StoreTransaction`, so an
+incident change and the page it causes commit together or not at all. Other stages reach their
+own tables through :attr:`StoreTransaction.session`.
+
+Row locks (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already
+serialises writers) keep two writers from losing each other's counts. When two writers race to
+open an incident for the same group key, the partial unique index rejects the second; the
+store's :meth:`~alerter.incidents.store.IncidentStore.run` retries it, and the retry joins the
+incident the first one opened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from alerter.incidents import lifecycle
+from alerter.incidents.lifecycle import AlertSnapshot, Decision, IncidentStatus, LifecyclePolicy, Transition
+from alerter.incidents.records import (
+    AlertObservation,
+    Applied,
+    IncidentRecord,
+    TimelineEntry,
+    alert_snapshot,
+    copy_alert,
+    copy_incident,
+    incident_record,
+    timeline_entry,
+)
+from alerter.incidents.tables import (
+    Alert,
+    AlertStateChange,
+    Incident,
+    IncidentEvent,
+    SeriesState,
+    Suppression,
+    SuppressionReason,
+)
+
+IncidentRef = int | str
+"""An incident's id (int) or key (str)."""
+
+RESOLVED = IncidentStatus.RESOLVED.value
+
+
+class UnknownIncident(LookupError):
+    """No incident has this id or key."""
+
+
+class StoreTransaction:
+    """Queries and writes of one transaction. Obtain from ``IncidentStore.transaction()``."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def incident(self, ref: IncidentRef) -> IncidentRecord | None:
+        """The incident with this id or key, with its alerts; None if there is none."""
+        row = self._incident_row(ref, lock=False)
+        return None if row is None else self._record(row)
+
+    def open_incident_by_group(self, group_key: str) -> IncidentRecord | None:
+        """The open (triggered or acknowledged) incident for ``group_key``, if any."""
+        row = self._open_row(group_key, lock=False)
+        return None if row is None else self._record(row)
+
+    def open_incidents(self) -> list[IncidentRecord]:
+        """Every open incident with its alerts, oldest first."""
+        rows = self.session.exec(
+            select(Incident).where(Incident.status != RESOLVED).order_by(col(Incident.id))
+        ).all()
+        return [self._record(r) for r in rows]
+
+    def current_alert(self, fingerprint: str) -> tuple[int, AlertSnapshot] | None:
+        """``(incident_id, alert)`` of the incident ``fingerprint`` currently belongs to."""
+        row = self._current_row(fingerprint, lock=False)
+        if row is None:
+            return None
+        return row.incident_id, alert_snapshot(row)
+
+    def timeline(self, ref: IncidentRef) -> list[TimelineEntry]:
+        """The incident's timeline, in order. Raises UnknownIncident."""
+        row = self._require(ref, lock=False)
+        rows = self.session.exec(
+            select(IncidentEvent).where(IncidentEvent.incident_id == row.id).order_by(col(IncidentEvent.id))
+        ).all()
+        return [timeline_entry(r) for r in rows]
+
+    def state_history(self, fingerprint: str) -> list[tuple[float, str | None, str, float | None]]:
+        """``(at, from, to, value)`` of every recorded change of ``fingerprint``, in order."""
+        rows = self.session.exec(
+            select(AlertStateChange)
+            .join(Alert, col(Alert.id) == col(AlertStateChange.alert_id))
+            .where(Alert.fingerprint == fingerprint)
+            .order_by(col(AlertStateChange.id))
+        ).all()
+        return [(r.at, r.from_state, r.to_state, r.value) for r in rows]
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def observe(self, obs: AlertObservation, policy: LifecyclePolicy) -> Applied:
+        """Record one observation of a series and run the lifecycle on its incident.
+
+        Its incident is the one it currently belongs to while that is open; otherwise (it fires
+        anew) the open incident of ``obs.group_key``, else a resolved one it may reopen (its own
+        or the group's latest), else a new one. An ok series that belongs to nothing is ignored
+        (``Applied(None, None)``).
+        """
+        snap = obs.snapshot()
+        current = self._current_row(obs.fingerprint, lock=True)
+        home = None if current is None else self._require(current.incident_id, lock=True)
+        fires = snap.active and (current is None or current.state != snap.state.value)
+        if home is not None and (home.status != RESOLVED or not fires):
+            return self.apply(lifecycle.on_alert_state(*self._parts(home), snap, obs.at, policy))
+        if not fires:
+            return Applied(None, None)
+        target = self._open_row(obs.group_key, lock=True) or self._reopenable(home, obs, policy)
+        if target is not None:
+            return self.apply(lifecycle.on_alert_state(*self._parts(target), snap, obs.at, policy))
+        key = self._new_key(obs.group_key)
+        return self.apply(lifecycle.open_incident(key, obs.group_key, obs.title, snap, obs.at))
+
+    def tick(self, now: float, policy: LifecyclePolicy) -> list[Applied]:
+        """Auto-resolve every open incident whose alerts have all been ok for ``resolve_delay``."""
+        rows = self.session.exec(
+            select(Incident)
+            .where(Incident.status != RESOLVED, Incident.active_count == 0)
+            .order_by(col(Incident.id))
+            .with_for_update()
+        ).all()
+        decisions = (lifecycle.on_tick(*self._parts(r), now, policy) for r in rows)
+        return [self.apply(d) for d in decisions if d.changed]
+
+    def acknowledge(self, ref: IncidentRef, who: str, now: float, note: str | None = None) -> Applied:
+        """A person acknowledges. Raises UnknownIncident, lifecycle.IncidentStateError."""
+        row = self._require(ref, lock=True)
+        return self.apply(lifecycle.acknowledge(*self._parts(row), who, now, note))
+
+    def resolve(self, ref: IncidentRef, who: str, now: float, note: str | None = None) -> Applied:
+        """A person resolves (even while alerts fire). Raises UnknownIncident."""
+        row = self._require(ref, lock=True)
+        return self.apply(lifecycle.resolve(*self._parts(row), who, now, note))
+
+    def apply(self, decision: Decision) -> Applied:
+        """Write a lifecycle decision: incident row, the observed alert, history, timeline."""
+        row = self._incident_row(decision.incident.key, lock=True)
+        if row is None:
+            row = Incident(opened_at=decision.at, last_change_at=decision.at, title="", severity="",
+                           status="", group_key="", key=decision.incident.key)
+        copy_incident(decision, row)
+        self.session.add(row)
+        self.session.flush()
+        assert row.id is not None
+        if decision.fingerprint is not None:
+            self._write_alert(row.id, decision)
+        for transition in decision.transitions:
+            self.session.add(IncidentEvent(
+                incident_id=row.id, at=decision.at, kind=transition.value,
+                detail=_detail(transition, decision), actor=decision.actor,
+            ))
+        self.session.flush()
+        return Applied(row.id, decision)
+
+    # -- annotations -----------------------------------------------------------------------
+
+    def record_suppression(
+        self, reason: SuppressionReason, at: float, detail: str = "", *,
+        incident: IncidentRef | None = None, fingerprint: str | None = None,
+    ) -> None:
+        """Record that an incident and/or the current alert of ``fingerprint`` did not page."""
+        inc = None if incident is None else self._require(incident, lock=True)
+        alert = None if fingerprint is None else self._current_row(fingerprint, lock=True)
+        if inc is not None:
+            inc.suppressed = reason.value
+            self.session.add(inc)
+            self._event(inc, at, "suppressed", f"{reason.value}: {detail}".rstrip(": "), None)
+        if alert is not None:
+            alert.suppressed = reason.value
+            self.session.add(alert)
+        self.session.add(Suppression(
+            incident_id=None if inc is None else inc.id, alert_id=None if alert is None else alert.id,
+            reason=reason.value, detail=detail, at=at,
+        ))
+        self.session.flush()
+
+    def annotate(
+        self, ref: IncidentRef, at: float, *, root_cause: str | None = None,
+        flapping: bool | None = None, actor: str | None = None,
+    ) -> None:
+        """Set the root cause and/or the flapping flag, with a timeline entry. Raises UnknownIncident."""
+        row = self._require(ref, lock=True)
+        if root_cause is not None:
+            row.root_cause = root_cause
+            self._event(row, at, "root_cause", root_cause, actor)
+        if flapping is not None and flapping != row.flapping:
+            row.flapping = flapping
+            self._event(row, at, "flapping" if flapping else "stable", "", actor)
+        self.session.add(row)
+        self.session.flush()
+
+    # -- per-series evaluation state -------------------------------------------------------
+
+    def save_series_states(self, rule: str, states: Mapping[str, Mapping[str, Any]], at: float) -> None:
+        """Upsert ``{fingerprint: data}`` of one rule (data must be JSON-ready)."""
+        if not states:
+            return
+        existing = {
+            r.fingerprint: r for r in self.session.exec(
+                select(SeriesState).where(SeriesState.rule == rule, col(SeriesState.fingerprint).in_(list(states)))
+            ).all()
+        }
+        for fp, data in states.items():
+            row = existing.get(fp) or SeriesState(rule=rule, fingerprint=fp, updated_at=at)
+            row.data, row.updated_at = dict(data), at
+            self.session.add(row)
+        self.session.flush()
+
+    def delete_series_states(self, rule: str, fingerprints: list[str] | None = None) -> None:
+        """Forget one rule's series (all of them when ``fingerprints`` is None)."""
+        query = select(SeriesState).where(SeriesState.rule == rule)
+        if fingerprints is not None:
+            query = query.where(col(SeriesState.fingerprint).in_(fingerprints))
+        for row in self.session.exec(query).all():
+            self.session.delete(row)
+        self.session.flush()
+
+    def series_states(self, rule: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+        """``{rule: {fingerprint: data}}`` (only ``rule`` when given)."""
+        query = select(SeriesState)
+        if rule is not None:
+            query = query.where(SeriesState.rule == rule)
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        for row in self.session.exec(query).all():
+            out.setdefault(row.rule, {})[row.fingerprint] = dict(row.data)
+        return out
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _write_alert(self, incident_id: int, decision: Decision) -> None:
+        snap = next((a for a in decision.alerts if a.fingerprint == decision.fingerprint), None)
+        if snap is None:
+            return  # an ok stranger, or an alert moving on to a new incident
+        row = self.session.exec(
+            select(Alert).where(Alert.incident_id == incident_id, Alert.fingerprint == snap.fingerprint)
+        ).first()
+        before = self._current_row(snap.fingerprint, lock=True)
+        if row is None:
+            if before is not None:
+                before.is_current = False  # it moves on: the old row keeps the history
+                self.session.add(before)
+                self.session.flush()
+            row = Alert(incident_id=incident_id, rule="", state="", first_seen=0.0, last_seen=0.0,
+                        last_state_change=0.0, fingerprint=snap.fingerprint)
+        from_state = None if before is None else before.state
+        copy_alert(snap, row)
+        row.is_current = True
+        self.session.add(row)
+        self.session.flush()
+        if from_state != row.state:
+            assert row.id is not None
+            self.session.add(AlertStateChange(
+                alert_id=row.id, at=decision.at, from_state=from_state, to_state=row.state, value=snap.value,
+            ))
+
+    def _reopenable(self, home: Incident | None, obs: AlertObservation, policy: LifecyclePolicy) -> Incident | None:
+        latest = self.session.exec(
+            select(Incident).where(Incident.group_key == obs.group_key, Incident.status == RESOLVED)
+            .order_by(col(Incident.resolved_at).desc(), col(Incident.id).desc()).limit(1).with_for_update()
+        ).first()
+        for candidate in (home, latest):
+            if candidate is not None and lifecycle.can_reopen(self._record(candidate).incident, obs.at, policy):
+                if self._open_row(candidate.group_key, lock=False) is None:
+                    return candidate
+        return None
+
+    def _new_key(self, group_key: str) -> str:
+        """``<12 hex of sha256(group_key)>-<n>``: stable, readable, unique per group occurrence."""
+        count = self.session.exec(
+            select(func.count()).select_from(Incident).where(Incident.group_key == group_key)
+        ).one()
+        return f"{hashlib.sha256(group_key.encode()).hexdigest()[:12]}-{count + 1}"
+
+    def _parts(self, row: Incident) -> tuple[lifecycle.IncidentSnapshot, tuple[AlertSnapshot, ...]]:
+        record = self._record(row)
+        return record.incident, record.alerts
+
+    def _record(self, row: Incident) -> IncidentRecord:
+        alerts = self.session.exec(select(Alert).where(Alert.incident_id == row.id)).all()
+        return incident_record(row, list(alerts))
+
+    def _event(self, row: Incident, at: float, kind: str, detail: str, actor: str | None) -> None:
+        assert row.id is not None
+        self.session.add(IncidentEvent(incident_id=row.id, at=at, kind=kind, detail=detail, actor=actor))
+
+    def _incident_row(self, ref: IncidentRef, *, lock: bool) -> Incident | None:
+        cond = Incident.id == ref if isinstance(ref, int) else Incident.key == ref
+        query = select(Incident).where(cond)
+        return self.session.exec(query.with_for_update() if lock else query).first()
+
+    def _require(self, ref: IncidentRef, *, lock: bool) -> Incident:
+        row = self._incident_row(ref, lock=lock)
+        if row is None:
+            raise UnknownIncident(f"incident store: no incident with {'id' if isinstance(ref, int) else 'key'} {ref!r}")
+        return row
+
+    def _open_row(self, group_key: str, *, lock: bool) -> Incident | None:
+        query = select(Incident).where(Incident.group_key == group_key, Incident.status != RESOLVED)
+        return self.session.exec(query.with_for_update() if lock else query).first()
+
+    def _current_row(self, fingerprint: str, *, lock: bool) -> Alert | None:
+        query = select(Alert).where(Alert.fingerprint == fingerprint, col(Alert.is_current))
+        return self.session.exec(query.with_for_update() if lock else query).first()
+
+
+def _detail(transition: Transition, decision: Decision) -> str:
+    if decision.note:
+        return decision.note
+    alert = next((a for a in decision.alerts if a.fingerprint == decision.fingerprint), None)
+    if alert is not None and transition not in (Transition.RESOLVED_AUTO, Transition.ACKNOWLEDGED):
+        return f"alert {alert.fingerprint} ({alert.rule}) {alert.state.value}"
+    return f"severity {decision.incident.severity.value}, {decision.active_count}/{decision.alert_count} alerts active"
