@@ -40,7 +40,9 @@ def make_engine(url: str) -> Engine:
         return _sqlite_engine(url)
     if backend == "postgresql":
         return create_engine(url, pool_pre_ping=True)
-    raise ValueError(f"incident store: unsupported database {backend!r} in {make_url(url)!r} (use sqlite or postgresql)")
+    raise ValueError(
+        f"incident store: unsupported database {backend!r} in {make_url(url)!r} (use sqlite or postgresql)"
+    )
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -50,8 +52,12 @@ def _sqlite_engine(url: str) -> Engine:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we send BEGIN ourselves (below)
         cursor = dbapi_conn.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
-                       f"busy_timeout={int(BUSY_TIMEOUT_S * 1000)}"):
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=FULL",
+            "foreign_keys=ON",
+            f"busy_timeout={int(BUSY_TIMEOUT_S * 1000)}",
+        ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 

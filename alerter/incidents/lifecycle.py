@@ -146,15 +146,18 @@ class Decision:
         return sum(1 for a in self.alerts if a.active)
 
 
-def open_incident(
-    key: str, group_key: str, title: str, alert: AlertSnapshot, now: float
-) -> Decision:
+def open_incident(key: str, group_key: str, title: str, alert: AlertSnapshot, now: float) -> Decision:
     """A new incident for ``alert`` (which must be non-ok; ValueError otherwise)."""
     if not alert.active:
         raise ValueError(f"incident {key}: cannot open on ok alert {alert.fingerprint}")
     incident = IncidentSnapshot(
-        key=key, group_key=group_key, title=title, status=IncidentStatus.TRIGGERED,
-        severity=alert.state, opened_at=now, last_change_at=now,
+        key=key,
+        group_key=group_key,
+        title=title,
+        status=IncidentStatus.TRIGGERED,
+        severity=alert.state,
+        opened_at=now,
+        last_change_at=now,
     )
     return Decision(incident, (alert,), (Transition.OPENED,), now, fingerprint=alert.fingerprint)
 
@@ -185,7 +188,9 @@ def on_alert_state(
     new = incident
     if reasons:
         new = replace(
-            incident, severity=severity, last_change_at=now,
+            incident,
+            severity=severity,
+            last_change_at=now,
             occurrences=incident.occurrences + (1 if refired else 0),
         )
     decision = Decision(new, members, reasons, now, fingerprint=alert.fingerprint)
@@ -202,7 +207,10 @@ def on_tick(
 
 
 def acknowledge(
-    incident: IncidentSnapshot, alerts: Sequence[AlertSnapshot], who: str, now: float,
+    incident: IncidentSnapshot,
+    alerts: Sequence[AlertSnapshot],
+    who: str,
+    now: float,
     note: str | None = None,
 ) -> Decision:
     """A person acknowledges. Idempotent on an acknowledged incident (no transition).
@@ -220,7 +228,10 @@ def acknowledge(
 
 
 def resolve(
-    incident: IncidentSnapshot, alerts: Sequence[AlertSnapshot], who: str, now: float,
+    incident: IncidentSnapshot,
+    alerts: Sequence[AlertSnapshot],
+    who: str,
+    now: float,
     note: str | None = None,
 ) -> Decision:
     """A person resolves, even while alerts still fire. Idempotent on a resolved incident."""
@@ -255,9 +266,15 @@ def _on_resolved(
         # the alert moves on to a new incident; this one keeps its members as they were
         return Decision(incident, tuple(alerts), (), now, fingerprint=updated.fingerprint, open_new=True)
     reopened = replace(
-        incident, status=IncidentStatus.TRIGGERED, resolved_at=None, resolved_by=None,
-        acked_at=None, acked_by=None, reopened_count=incident.reopened_count + 1,
-        severity=Severity.worst(a.state for a in members), last_change_at=now,
+        incident,
+        status=IncidentStatus.TRIGGERED,
+        resolved_at=None,
+        resolved_by=None,
+        acked_at=None,
+        acked_by=None,
+        reopened_count=incident.reopened_count + 1,
+        severity=Severity.worst(a.state for a in members),
+        last_change_at=now,
         occurrences=incident.occurrences + 1,
     )
     reasons = (Transition.REOPENED,) if previous is not None else (Transition.REOPENED, Transition.JOINED)

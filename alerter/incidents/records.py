@@ -37,9 +37,16 @@ class AlertObservation:
 
     def snapshot(self) -> AlertSnapshot:
         return AlertSnapshot(
-            fingerprint=self.fingerprint, state=self.state, first_seen=self.at, last_seen=self.at,
-            last_state_change=self.at, rule=self.rule, host=self.host, service=self.service,
-            labels=dict(self.labels), value=self.value,
+            fingerprint=self.fingerprint,
+            state=self.state,
+            first_seen=self.at,
+            last_seen=self.at,
+            last_state_change=self.at,
+            rule=self.rule,
+            host=self.host,
+            service=self.service,
+            labels=dict(self.labels),
+            value=self.value,
         )
 
 
@@ -98,27 +105,46 @@ class RestartState:
 
 def alert_snapshot(row: Alert) -> AlertSnapshot:
     return AlertSnapshot(
-        fingerprint=row.fingerprint, state=Severity(row.state), first_seen=row.first_seen,
-        last_seen=row.last_seen, last_state_change=row.last_state_change, rule=row.rule,
-        host=row.host, service=row.service, labels=dict(row.labels), value=row.value,
+        fingerprint=row.fingerprint,
+        state=Severity(row.state),
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        last_state_change=row.last_state_change,
+        rule=row.rule,
+        host=row.host,
+        service=row.service,
+        labels=dict(row.labels),
+        value=row.value,
     )
 
 
 def incident_snapshot(row: Incident) -> IncidentSnapshot:
     return IncidentSnapshot(
-        key=row.key, group_key=row.group_key, title=row.title, status=IncidentStatus(row.status),
-        severity=Severity(row.severity), opened_at=row.opened_at, last_change_at=row.last_change_at,
-        acked_at=row.acked_at, acked_by=row.acked_by, resolved_at=row.resolved_at,
-        resolved_by=row.resolved_by, reopened_count=row.reopened_count, occurrences=row.occurrences,
+        key=row.key,
+        group_key=row.group_key,
+        title=row.title,
+        status=IncidentStatus(row.status),
+        severity=Severity(row.severity),
+        opened_at=row.opened_at,
+        last_change_at=row.last_change_at,
+        acked_at=row.acked_at,
+        acked_by=row.acked_by,
+        resolved_at=row.resolved_at,
+        resolved_by=row.resolved_by,
+        reopened_count=row.reopened_count,
+        occurrences=row.occurrences,
     )
 
 
 def incident_record(row: Incident, alerts: list[Alert]) -> IncidentRecord:
     assert row.id is not None  # rows handed here were flushed
     return IncidentRecord(
-        id=row.id, incident=incident_snapshot(row),
+        id=row.id,
+        incident=incident_snapshot(row),
         alerts=tuple(alert_snapshot(a) for a in sorted(alerts, key=lambda a: a.id or 0)),
-        root_cause=row.root_cause, flapping=row.flapping, suppressed=row.suppressed,
+        root_cause=row.root_cause,
+        flapping=row.flapping,
+        suppressed=row.suppressed,
     )
 
 

@@ -42,8 +42,11 @@ class Incident(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("status IN ('triggered', 'acknowledged', 'resolved')", name="ck_incident_status"),
         Index(
-            "uq_incident_open_group", "group_key", unique=True,
-            sqlite_where=OPEN_INCIDENT, postgresql_where=OPEN_INCIDENT,
+            "uq_incident_open_group",
+            "group_key",
+            unique=True,
+            sqlite_where=OPEN_INCIDENT,
+            postgresql_where=OPEN_INCIDENT,
         ),
         Index("ix_incident_group_resolved", "group_key", "resolved_at"),
         Index("ix_incident_status", "status"),
@@ -81,8 +84,11 @@ class Alert(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("incident_id", "fingerprint", name="uq_alert_incident_fingerprint"),
         Index(
-            "uq_alert_current_fingerprint", "fingerprint", unique=True,
-            sqlite_where=CURRENT_ALERT, postgresql_where=CURRENT_ALERT,
+            "uq_alert_current_fingerprint",
+            "fingerprint",
+            unique=True,
+            sqlite_where=CURRENT_ALERT,
+            postgresql_where=CURRENT_ALERT,
         ),
         Index("ix_alert_fingerprint", "fingerprint"),
     )

@@ -153,8 +153,15 @@ class StoreTransaction:
         """Write a lifecycle decision: incident row, the observed alert, history, timeline."""
         row = self._incident_row(decision.incident.key, lock=True)
         if row is None:
-            row = Incident(opened_at=decision.at, last_change_at=decision.at, title="", severity="",
-                           status="", group_key="", key=decision.incident.key)
+            row = Incident(
+                opened_at=decision.at,
+                last_change_at=decision.at,
+                title="",
+                severity="",
+                status="",
+                group_key="",
+                key=decision.incident.key,
+            )
         copy_incident(decision, row)
         self.session.add(row)
         self.session.flush()
@@ -162,18 +169,28 @@ class StoreTransaction:
         if decision.fingerprint is not None:
             self._write_alert(row.id, decision)
         for transition in decision.transitions:
-            self.session.add(IncidentEvent(
-                incident_id=row.id, at=decision.at, kind=transition.value,
-                detail=_detail(transition, decision), actor=decision.actor,
-            ))
+            self.session.add(
+                IncidentEvent(
+                    incident_id=row.id,
+                    at=decision.at,
+                    kind=transition.value,
+                    detail=_detail(transition, decision),
+                    actor=decision.actor,
+                )
+            )
         self.session.flush()
         return Applied(row.id, decision)
 
     # -- annotations -----------------------------------------------------------------------
 
     def record_suppression(
-        self, reason: SuppressionReason, at: float, detail: str = "", *,
-        incident: IncidentRef | None = None, fingerprint: str | None = None,
+        self,
+        reason: SuppressionReason,
+        at: float,
+        detail: str = "",
+        *,
+        incident: IncidentRef | None = None,
+        fingerprint: str | None = None,
     ) -> None:
         """Record that an incident and/or the current alert of ``fingerprint`` did not page."""
         inc = None if incident is None else self._require(incident, lock=True)
@@ -185,15 +202,25 @@ class StoreTransaction:
         if alert is not None:
             alert.suppressed = reason.value
             self.session.add(alert)
-        self.session.add(Suppression(
-            incident_id=None if inc is None else inc.id, alert_id=None if alert is None else alert.id,
-            reason=reason.value, detail=detail, at=at,
-        ))
+        self.session.add(
+            Suppression(
+                incident_id=None if inc is None else inc.id,
+                alert_id=None if alert is None else alert.id,
+                reason=reason.value,
+                detail=detail,
+                at=at,
+            )
+        )
         self.session.flush()
 
     def annotate(
-        self, ref: IncidentRef, at: float, *, root_cause: str | None = None,
-        flapping: bool | None = None, actor: str | None = None,
+        self,
+        ref: IncidentRef,
+        at: float,
+        *,
+        root_cause: str | None = None,
+        flapping: bool | None = None,
+        actor: str | None = None,
     ) -> None:
         """Set the root cause and/or the flapping flag, with a timeline entry. Raises UnknownIncident."""
         row = self._require(ref, lock=True)
@@ -213,8 +240,11 @@ class StoreTransaction:
         if not states:
             return
         existing = {
-            r.fingerprint: r for r in self.session.exec(
-                select(SeriesState).where(SeriesState.rule == rule, col(SeriesState.fingerprint).in_(list(states)))
+            r.fingerprint: r
+            for r in self.session.exec(
+                select(SeriesState).where(
+                    SeriesState.rule == rule, col(SeriesState.fingerprint).in_(list(states))
+                )
             ).all()
         }
         for fp, data in states.items():
@@ -257,8 +287,15 @@ class StoreTransaction:
                 before.is_current = False  # it moves on: the old row keeps the history
                 self.session.add(before)
                 self.session.flush()
-            row = Alert(incident_id=incident_id, rule="", state="", first_seen=0.0, last_seen=0.0,
-                        last_state_change=0.0, fingerprint=snap.fingerprint)
+            row = Alert(
+                incident_id=incident_id,
+                rule="",
+                state="",
+                first_seen=0.0,
+                last_seen=0.0,
+                last_state_change=0.0,
+                fingerprint=snap.fingerprint,
+            )
         from_state = None if before is None else before.state
         copy_alert(snap, row)
         row.is_current = True
@@ -266,17 +303,30 @@ class StoreTransaction:
         self.session.flush()
         if from_state != row.state:
             assert row.id is not None
-            self.session.add(AlertStateChange(
-                alert_id=row.id, at=decision.at, from_state=from_state, to_state=row.state, value=snap.value,
-            ))
+            self.session.add(
+                AlertStateChange(
+                    alert_id=row.id,
+                    at=decision.at,
+                    from_state=from_state,
+                    to_state=row.state,
+                    value=snap.value,
+                )
+            )
 
-    def _reopenable(self, home: Incident | None, obs: AlertObservation, policy: LifecyclePolicy) -> Incident | None:
+    def _reopenable(
+        self, home: Incident | None, obs: AlertObservation, policy: LifecyclePolicy
+    ) -> Incident | None:
         latest = self.session.exec(
-            select(Incident).where(Incident.group_key == obs.group_key, Incident.status == RESOLVED)
-            .order_by(col(Incident.resolved_at).desc(), col(Incident.id).desc()).limit(1).with_for_update()
+            select(Incident)
+            .where(Incident.group_key == obs.group_key, Incident.status == RESOLVED)
+            .order_by(col(Incident.resolved_at).desc(), col(Incident.id).desc())
+            .limit(1)
+            .with_for_update()
         ).first()
         for candidate in (home, latest):
-            if candidate is not None and lifecycle.can_reopen(self._record(candidate).incident, obs.at, policy):
+            if candidate is not None and lifecycle.can_reopen(
+                self._record(candidate).incident, obs.at, policy
+            ):
                 if self._open_row(candidate.group_key, lock=False) is None:
                     return candidate
         return None
@@ -308,7 +358,9 @@ class StoreTransaction:
     def _require(self, ref: IncidentRef, *, lock: bool) -> Incident:
         row = self._incident_row(ref, lock=lock)
         if row is None:
-            raise UnknownIncident(f"incident store: no incident with {'id' if isinstance(ref, int) else 'key'} {ref!r}")
+            raise UnknownIncident(
+                f"incident store: no incident with {'id' if isinstance(ref, int) else 'key'} {ref!r}"
+            )
         return row
 
     def _open_row(self, group_key: str, *, lock: bool) -> Incident | None:

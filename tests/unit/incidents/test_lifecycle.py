@@ -34,8 +34,13 @@ def alert(fp: str, state: Severity, changed: float = 9_000.0) -> AlertSnapshot:
 
 def incident(status: IncidentStatus = T, severity: Severity = WARN, **kw: object) -> IncidentSnapshot:
     base = IncidentSnapshot(
-        key="k1", group_key="g", title="t", status=status, severity=severity,
-        opened_at=8_000.0, last_change_at=9_000.0,
+        key="k1",
+        group_key="g",
+        title="t",
+        status=status,
+        severity=severity,
+        opened_at=8_000.0,
+        last_change_at=9_000.0,
     )
     if status is R:
         base = replace(base, resolved_at=9_500.0)
@@ -55,6 +60,7 @@ def test_open_incident_refuses_an_ok_alert() -> None:
 
 
 # (status, severity, members, observed fp/state, expected transitions, status, severity, occurrences)
+# fmt: off
 ALERT_CASES = [
     ("unchanged state", T, WARN, [("a", WARN)], ("a", WARN), (), T, WARN, 1),
     ("new alert joins", T, WARN, [("a", WARN)], ("b", WARN), (Transition.JOINED,), T, WARN, 2),
@@ -75,6 +81,7 @@ ALERT_CASES = [
      ("a", WARN), (), R, WARN, 1),
     ("resolved, ok observation", R, WARN, [("a", OK)], ("a", OK), (), R, WARN, 1),
 ]
+# fmt: on
 
 
 @pytest.mark.parametrize(
@@ -83,9 +90,14 @@ ALERT_CASES = [
     ids=[c[0] for c in ALERT_CASES],
 )
 def test_on_alert_state(
-    status: IncidentStatus, severity: Severity, members: list[tuple[str, Severity]],
-    observed: tuple[str, Severity], transitions: tuple[Transition, ...],
-    new_status: IncidentStatus, new_severity: Severity, occ: int,
+    status: IncidentStatus,
+    severity: Severity,
+    members: list[tuple[str, Severity]],
+    observed: tuple[str, Severity],
+    transitions: tuple[Transition, ...],
+    new_status: IncidentStatus,
+    new_severity: Severity,
+    occ: int,
 ) -> None:
     inc = incident(status, severity)
     d = on_alert_state(inc, [alert(fp, s) for fp, s in members], alert(*observed, changed=0.0), NOW, POLICY)
@@ -101,7 +113,10 @@ def test_observed_alert_times_follow_state_changes() -> None:
     moved = on_alert_state(inc, [alert("a", WARN)], alert("a", CRIT, changed=0.0), NOW, POLICY)
     fresh = on_alert_state(inc, [alert("a", WARN)], alert("b", CRIT, changed=0.0), NOW, POLICY)
     assert (same.alerts[0].first_seen, same.alerts[0].last_seen, same.alerts[0].last_state_change) == (
-        8_000.0, NOW, 9_000.0)
+        8_000.0,
+        NOW,
+        9_000.0,
+    )
     assert moved.alerts[0].last_state_change == NOW
     assert (fresh.alerts[1].first_seen, fresh.alerts[1].last_state_change) == (NOW, NOW)
 
@@ -125,7 +140,13 @@ def test_reopen_clears_ack_and_resolve_and_counts() -> None:
     d = on_alert_state(inc, [alert("a", OK)], alert("a", WARN), NOW, POLICY)
     i = d.incident
     assert (i.status, i.acked_by, i.acked_at, i.resolved_at, i.resolved_by, i.reopened_count) == (
-        T, None, None, None, None, 3)
+        T,
+        None,
+        None,
+        None,
+        None,
+        3,
+    )
     assert i.key == inc.key
 
 
@@ -137,7 +158,9 @@ TICK_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("members", "transitions"), [c[1:] for c in TICK_CASES], ids=[c[0] for c in TICK_CASES])
+@pytest.mark.parametrize(
+    ("members", "transitions"), [c[1:] for c in TICK_CASES], ids=[c[0] for c in TICK_CASES]
+)
 def test_on_tick(members: list[tuple[str, Severity, float]], transitions: tuple[Transition, ...]) -> None:
     d = on_tick(incident(), [alert(fp, s, t) for fp, s, t in members], NOW, POLICY)
     assert d.transitions == transitions
@@ -160,7 +183,12 @@ def test_acknowledge() -> None:
     d = acknowledge(incident(), [alert("a", WARN)], "ann", NOW, note="looking")
     assert d.transitions == (Transition.ACKNOWLEDGED,)
     assert (d.incident.status, d.incident.acked_by, d.incident.acked_at, d.actor, d.note) == (
-        A, "ann", NOW, "ann", "looking")
+        A,
+        "ann",
+        NOW,
+        "ann",
+        "looking",
+    )
     again = acknowledge(d.incident, d.alerts, "bob", NOW + 5)
     assert (again.transitions, again.incident.acked_by) == ((), "ann")
 
