@@ -39,6 +39,7 @@ from alerter.source.influxql_parse import (
     Duration,
     Expr,
     Ident,
+    InvalidQuery,
     Number,
     ParseError,
     Regex,
@@ -78,10 +79,6 @@ class StoredMeasurement:
     tag_keys: set[str] = field(default_factory=set)
 
 
-class _QueryFailed(Exception):
-    """A statement influxd would also reject; the message is its error text."""
-
-
 def execute(text: str, lookup: Callable[[str], StoredMeasurement | None], now_ns: int) -> StatementResult:
     """Answer one statement; parse errors and unsupported syntax come back as ``error``."""
     try:
@@ -92,7 +89,9 @@ def execute(text: str, lookup: Callable[[str], StoredMeasurement | None], now_ns
         if data is None or time_range.empty:
             return StatementResult()
         return StatementResult(series=tuple(_run(stmt, plan, data, time_range, condition)))
-    except (ParseError, Unsupported, _QueryFailed) as exc:
+    except ParseError as exc:
+        return StatementResult(error=f"error parsing query: {exc}")
+    except (Unsupported, InvalidQuery) as exc:
         return StatementResult(error=str(exc))
 
 
@@ -111,9 +110,9 @@ class _Plan:
         for f in stmt.fields:
             _collect(f.expr, calls, raw)
         if calls and raw:
-            raise _QueryFailed("mixing aggregate and non-aggregate queries is not supported")
+            raise InvalidQuery("mixing aggregate and non-aggregate queries is not supported")
         if not calls and not raw:
-            raise _QueryFailed("at least 1 non-time field must be queried")
+            raise InvalidQuery("at least 1 non-time field must be queried")
         for call in calls:
             _check_call(call)
         names = [f.alias or "_".join(_names(f.expr)) or "" for f in stmt.fields]
@@ -146,13 +145,13 @@ def _check_call(call: Call) -> None:
         raise Unsupported(f"function {call.name}()")
     want = 2 if call.name == "percentile" else 1
     if len(call.args) != want:
-        raise _QueryFailed(
+        raise InvalidQuery(
             f"invalid number of arguments for {call.name}, expected {want}, got {len(call.args)}"
         )
     if not isinstance(call.args[0], Ident):
         raise Unsupported(f"{call.name}() of anything but a field")
     if want == 2 and not isinstance(call.args[1], Number):
-        raise _QueryFailed("expected float argument in percentile()")
+        raise InvalidQuery("expected float argument in percentile()")
 
 
 def _names(expr: Expr) -> list[str]:
@@ -243,7 +242,7 @@ def _raw_rows(
 ) -> list[tuple[Any, ...]]:
     field_names = [i.name for f in stmt.fields for i in _idents(f.expr) if _is_field(i, data)]
     if not field_names:
-        raise _QueryFailed("statement must have at least one field in projection")
+        raise InvalidQuery("statement must have at least one field in projection")
     found: list[tuple[int, tuple[Any, ...]]] = []
     for s in members:
         for i in s.span(tr):
@@ -283,7 +282,7 @@ def _aggregate_rows(
             points = points_by_field[name] = _field_points(name, members, tr, cond, data)
         error = check_types(call.name, points)
         if error:
-            raise _QueryFailed(error)
+            raise InvalidQuery(error)
         pct = call.args[1].value if call.name == "percentile" else None  # type: ignore[union-attr]
         results[id(call)] = REDUCERS[call.name](points, pct)
     if all(r is None for r in results.values()):

@@ -36,6 +36,10 @@ class ParseError(ValueError):
     """The statement is not valid InfluxQL (as far as this subset can tell)."""
 
 
+class InvalidQuery(ValueError):
+    """Well-formed InfluxQL that influxd rejects when planning it (message: influxd's words)."""
+
+
 class Unsupported(ValueError):
     """Valid InfluxQL the in-memory source does not implement; the message names the part."""
 

@@ -22,6 +22,7 @@ from alerter.source.influxql_parse import (
     Duration,
     Expr,
     Ident,
+    InvalidQuery,
     Now,
     Number,
     ParseError,
@@ -53,7 +54,7 @@ class TimeRange:
 def split_time(condition: Expr | None, now_ns: int) -> tuple[TimeRange, Expr | None]:
     """Return the statement's time range (capped at ``now_ns``) and the condition left without it.
 
-    Raises :class:`ParseError` for an invalid time comparison, :class:`Unsupported` for one this
+    Raises :class:`InvalidQuery` for an invalid time comparison, :class:`ParseError` for a bad literal, :class:`Unsupported` for one this
     subset does not evaluate (time under OR, time compared with a field).
     """
     lower: int | None = None
@@ -106,7 +107,7 @@ def _time_bound(expr: Expr, now_ns: int) -> tuple[str, int] | None:
     else:
         return None
     if op == "!=":
-        raise ParseError("invalid time comparison operator: !=")
+        raise InvalidQuery("invalid time comparison operator: !=")
     return op, time_value(other, now_ns)
 
 

@@ -69,21 +69,28 @@ class StaticSource:
             pending.setdefault(key, []).append((to_ns(p.time), p.fields))
 
     async def query(self, statements: Sequence[str], *, now: float) -> list[StatementResult]:
-        """One result per statement, in order; ``;`` inside a statement yields one result per part.
+        """One result per statement, in order, as :class:`~alerter.source.MetricSource` promises.
 
-        Never raises for a bad statement: its result carries the error instead.
+        Never raises for a bad statement: its result carries the error instead. A string holding
+        several ``;``-separated statements is refused (as the InfluxDB source does), because each
+        rule must get exactly its own answer.
         """
         self._settle()
         now_ns = to_ns(now)
-        results: list[StatementResult] = []
-        for text in statements:
-            try:
-                parts = split_statements(text)
-            except ParseError as exc:
-                results.append(StatementResult(error=f"error parsing query: {exc}"))
-                continue
-            results.extend(execute(part, self._measurements.get, now_ns) for part in parts)
-        return results
+        return [self._answer(text, now_ns) for text in statements]
+
+    def _answer(self, text: str, now_ns: int) -> StatementResult:
+        try:
+            parts = split_statements(text)
+        except ParseError as exc:
+            return StatementResult(error=f"error parsing query: {exc}")
+        if len(parts) != 1:
+            if not parts:
+                return StatementResult(error="empty statement")
+            return StatementResult(
+                error=f"{len(parts)} statements in one query string ({text!r}); give each rule one statement"
+            )
+        return execute(parts[0], self._measurements.get, now_ns)
 
     def _settle(self) -> None:
         pending, self._pending = self._pending.by_series, _Pending()
