@@ -204,7 +204,7 @@ def _bound_one_select(tokens: list[Token], start: int, literal: str) -> list[Tok
         Token("char", "("),
         *condition,
         Token("char", ")"),
-        *(trailing or [Token("ws", " ")] if end < len(tokens) else trailing),
+        *(trailing or [Token("ws", " ")] if end < len(tokens) and tokens[end].kind == "ident" else trailing),
         *tokens[end:],
     ]
 

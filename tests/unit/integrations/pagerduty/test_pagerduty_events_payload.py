@@ -81,13 +81,20 @@ def test_trigger_body_has_the_documented_fields() -> None:
             "class": "disk",
             "custom_details": {"affected_hosts": ["db1"], "alert_count": 3, "primary": "alice"},
         },
-        "links": [{"href": "https://alerter/incidents/4f2a", "text": "Incident"}, {"href": "https://wiki/runbook"}],
+        "links": [
+            {"href": "https://alerter/incidents/4f2a", "text": "Incident"},
+            {"href": "https://wiki/runbook"},
+        ],
     }
 
 
 def test_trigger_omits_absent_optional_fields() -> None:
     body = build_event(trigger(), KEY)
-    assert body["payload"] == {"summary": "disk full on db1", "source": "db1.example.com", "severity": "critical"}
+    assert body["payload"] == {
+        "summary": "disk full on db1",
+        "source": "db1.example.com",
+        "severity": "critical",
+    }
     assert "links" not in body
 
 

@@ -18,7 +18,11 @@ def run(book: AlertBook, steps: list[tuple[str, str, str]]) -> list[Applied]:
     ("steps", "applied", "statuses"),
     [
         ([(RK, "trigger", "k")], [Applied.OPENED], [AlertStatus.TRIGGERED]),
-        ([(RK, "trigger", "k"), (RK, "trigger", "k")], [Applied.OPENED, Applied.LOGGED], [AlertStatus.TRIGGERED]),
+        (
+            [(RK, "trigger", "k"), (RK, "trigger", "k")],
+            [Applied.OPENED, Applied.LOGGED],
+            [AlertStatus.TRIGGERED],
+        ),
         (
             [(RK, "trigger", "k"), (RK, "acknowledge", "k"), (RK, "acknowledge", "k")],
             [Applied.OPENED, Applied.ACKNOWLEDGED, Applied.UNCHANGED],
