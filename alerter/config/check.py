@@ -240,9 +240,13 @@ def check_template(source: str, loaded: LoadedRule, shape: QueryShape) -> list[s
         expected = ", ".join(sorted(allowed))
         return [f"unknown variable {json.dumps(n)} (expected one of: {expected})" for n in unknown]
     messages = []
-    error = _render_error(template, sample_context(loaded, shape))
+    sample = sample_context(loaded, shape)
+    error = _render_error(template, sample)
     if error:
-        messages.append(f"does not render on a sample event: {error}")
+        messages.append(
+            f"does not render on a sample event: {error} (the sample has labels: "
+            f"{', '.join(sorted(sample['labels'])) or 'none'}; tags: {', '.join(sorted(sample['tags'])) or 'none'})"
+        )
     elif loaded.rule.no_data.policy == "alert":
         no_data = {**sample_context(loaded, shape), "value": None, "threshold": None}
         error = _render_error(template, no_data)

@@ -97,6 +97,9 @@ def _syntax_problem(exc: yaml.YAMLError, path: str) -> Problem:
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     what = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    if context and context_mark and context_mark is not mark:
+        context = f"{context} started at line {context_mark.line + 1}"
     detail = f"{what} ({context})" if context else what
     return Problem(path, line, col, f"YAML syntax error: {detail}")
 
@@ -190,7 +193,12 @@ def _explain(model: type[BaseModel], loc: Loc, err: Any, data: Any) -> str:
     if etype == "missing":
         where = f" in {_show(path[:-1])}" if path[:-1] else ""
         return f"missing required field {_show(path[-1])}{where}"
-    field = f"field {_show(path)}: " if path else ""
+    field = f"field {_show(path)}: " if path and not (loc and isinstance(loc[-1], int)) else ""
+    ctx = err.get("ctx") or {}
+    if etype == "too_short":
+        return f"{field}has {ctx.get('actual_length', 0)} items (expected at least {ctx.get('min_length')})"
+    if etype == "string_pattern_mismatch":
+        return f"{field}{_got(err.get('input'))} is not valid (expected text matching {ctx.get('pattern')})"
     if etype in ("model_type", "model_attributes_type", "dict_type"):
         keys = _keys(model, loc)
         expected = f"a mapping with keys: {', '.join(keys)}" if keys else "a mapping"
@@ -200,8 +208,21 @@ def _explain(model: type[BaseModel], loc: Loc, err: Any, data: Any) -> str:
         return field + msg.removeprefix("Value error, ")
     expected = msg.removeprefix("Input should be ")
     if expected != msg:
+        expected = _PLAIN_EXPECTED.get(expected.split(",")[0], expected)
         return f"{field}{_got(err.get('input'))} is not valid (expected {expected})"
     return f"{field}{msg[0].lower() + msg[1:] if msg else msg}"
+
+
+# pydantic's words -> the YAML author's words
+_PLAIN_EXPECTED = {
+    "a valid dictionary": "a mapping",
+    "a valid list": "a list",
+    "a valid tuple": "a list",
+    "a valid string": "text",
+    "a valid number": "a number",
+    "a valid integer": "a whole number",
+    "a valid boolean": "true or false",
+}
 
 
 def _field_path(loc: Loc, data: Any) -> tuple[str, ...]:
