@@ -1,0 +1,404 @@
+"""The MetricSource contract: the in-memory StaticSource and the real influxd give the same answers.
+
+One table of cases (points, statements, ``now``, expected results) runs against both
+implementations, as APScheduler runs one suite over its memory and real backends. The expected
+answers were taken from influxd 1.6.7, so a case failing only for "static" is a bug in
+:mod:`alerter.source.influxql`, and one failing only for "influx" is a bug in the InfluxDB adapter
+(or a behaviour change of the server).
+
+Normalised before comparing, because it is representation, not meaning:
+
+* numbers: influxd's JSON says ``5`` where Python computes ``5.0``, so ints and floats compare as
+  floats, rounded to 9 decimals (summation order may differ in the last bits);
+* times: ``InfluxMetricSource`` asks for ``epoch=s``, so influxd truncates the ``+1ns`` of a
+  ``time > t`` lower bound; times compare as whole seconds (floor);
+* error texts: only a shared fragment is compared (the servers word most errors differently).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pytest
+
+from alerter.source import StatementResult
+from alerter.source.static import Point, StaticSource
+
+T = 1_700_000_000  # "now" of most cases: whole seconds, a plausible date
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+# --- the two implementations -------------------------------------------------------------------
+
+
+class Backend(Protocol):
+    async def load(self, points: Sequence[Point]) -> None: ...
+    async def query(self, statements: Sequence[str], *, now: float) -> list[StatementResult]: ...
+    async def close(self) -> None: ...
+
+
+class StaticBackend:
+    def __init__(self) -> None:
+        self.source = StaticSource()
+
+    async def load(self, points: Sequence[Point]) -> None:
+        self.source.add(points)
+
+    async def query(self, statements: Sequence[str], *, now: float) -> list[StatementResult]:
+        return await self.source.query(statements, now=now)
+
+    async def close(self) -> None:
+        return None
+
+
+class InfluxBackend:
+    def __init__(self, url: str, database: str) -> None:
+        from integrations.influxdb import InfluxMetricSource
+
+        self.source = InfluxMetricSource(url, database)
+
+    async def load(self, points: Sequence[Point]) -> None:
+        from integrations.influxdb import format_line
+
+        lines = [format_line(p.measurement, p.tags, p.fields, int(p.time)) for p in points]
+        result = await self.source.write(lines, precision="s")
+        assert result.written == len(lines), result
+
+    async def query(self, statements: Sequence[str], *, now: float) -> list[StatementResult]:
+        return await self.source.query(statements, now=now)
+
+    async def close(self) -> None:
+        await self.source.aclose()
+
+
+@pytest.fixture(params=["static", pytest.param("influx", marks=pytest.mark.influx)])
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    if request.param == "static":
+        yield StaticBackend()
+        return
+    server = request.getfixturevalue("influx_server")
+    yield InfluxBackend(server.url, request.getfixturevalue("influx_db"))
+
+
+# --- the data ----------------------------------------------------------------------------------
+
+
+def cpu(host: str | None, dc: str | None, ago: int, **fields: Any) -> Point:
+    tags = {k: v for k, v in (("host", host), ("dc", dc)) if v is not None}
+    return Point("cpu", tags, fields, T - ago)
+
+
+POINTS = (
+    cpu("a", "x", 250, idle=90.0, procs=10),
+    cpu("a", "x", 190, idle=80.0, procs=20),
+    cpu("a", "x", 130, idle=70.0, procs=30),
+    cpu("a", "x", 70, idle=60.0, procs=40),
+    cpu("a", "x", -30, idle=0.0, procs=99),  # in the future of T: never visible at now=T
+    cpu("b", "y", 240, idle=50.0, state="up"),
+    cpu("b", "y", 180, idle=40.0, state="down"),
+    cpu("b", "y", 120, idle=30.0),
+    cpu("c", None, 200, idle=20.0),
+    Point("mem", {"host": "a"}, {"used": 1.0}, T - 100),
+)
+
+
+@dataclass(frozen=True)
+class S:
+    """An expected series: columns after ``time``, rows as (seconds before now, values...).
+
+    An aggregate without a lower time bound is stamped at epoch 0, i.e. ``now`` seconds ago.
+    """
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    tags: Mapping[str, str] = field(default_factory=dict)
+    name: str = "cpu"
+
+
+@dataclass(frozen=True)
+class Err:
+    """An expected error; ``fragment`` must occur in both implementations' texts."""
+
+    fragment: str = ""
+
+
+@dataclass(frozen=True)
+class Case:
+    statements: tuple[str, ...]
+    expected: tuple[tuple[S, ...] | Err, ...]
+    now: int = T
+    points: tuple[Point, ...] = POINTS
+
+
+def case(statement: str, *expected: S) -> Case:
+    return Case((statement,), (tuple(expected),))
+
+
+CASES: dict[str, Case] = {
+    # aggregates: one row, stamped at the lower bound (epoch 0 without one)
+    "mean": case("SELECT mean(idle) FROM cpu", S(("mean",), ((T, 55.0),))),
+    "count_sum_spread": case(
+        "SELECT count(idle), sum(idle), spread(idle), median(idle) FROM cpu",
+        S(("count", "sum", "spread", "median"), ((T, 8, 440.0, 70.0, 55.0),)),
+    ),
+    "stddev": case("SELECT stddev(procs) FROM cpu", S(("stddev",), ((T, 12.909944487),))),
+    "stddev_of_one_point_is_a_null_row": case(
+        "SELECT stddev(idle) FROM cpu WHERE host = 'c'", S(("stddev",), ((T, None),))
+    ),
+    # one selector alone keeps its point's time; several calls take the lower bound
+    "selector_keeps_point_time": case("SELECT max(idle) FROM cpu", S(("max",), ((250, 90.0),))),
+    "last_keeps_point_time": case("SELECT last(idle) FROM cpu", S(("last",), ((70, 60.0),))),
+    "first_keeps_point_time": case("SELECT first(procs) FROM cpu", S(("first",), ((250, 10),))),
+    "two_selectors_take_lower_bound": case(
+        "SELECT min(idle), max(idle) FROM cpu WHERE time >= now() - 1h",
+        S(("min", "max"), ((3600, 20.0, 90.0),)),
+    ),
+    "same_function_twice_is_suffixed": case(
+        "SELECT mean(idle), mean(procs) FROM cpu", S(("mean", "mean_1"), ((T, 55.0, 25.0),))
+    ),
+    "alias": case("SELECT mean(idle) AS avg FROM cpu", S(("avg",), ((T, 55.0),))),
+    # arithmetic
+    "constant_minus_aggregate": case(
+        "SELECT 100 - mean(idle) FROM cpu WHERE host = 'a'", S(("mean",), ((T, 25.0),))
+    ),
+    "aggregate_times_constant_alias": case(
+        'SELECT mean("idle") * 100 AS "pct" FROM "cpu" WHERE "host" = \'b\'', S(("pct",), ((T, 4000.0),))
+    ),
+    "selector_arithmetic_keeps_point_time": case(
+        "SELECT max(idle) * 2 + 1 FROM cpu GROUP BY host",
+        S(("max",), ((250, 181.0),), {"host": "a"}),
+        S(("max",), ((240, 101.0),), {"host": "b"}),
+        S(("max",), ((200, 41.0),), {"host": "c"}),
+    ),
+    "two_aggregates_combined": case(
+        "SELECT mean(idle) / count(idle) FROM cpu WHERE host = 'a'", S(("mean_count",), ((T, 18.75),))
+    ),
+    "division_by_zero_is_zero": case(
+        "SELECT procs / 0 FROM cpu WHERE host = 'a' AND time >= now() - 80s", S(("procs",), ((70, 0),))
+    ),
+    # percentile: index floor(n*p/100 + 0.5) - 1 of the sorted values, with that point's time
+    "percentile_50": case("SELECT percentile(idle, 50) FROM cpu", S(("percentile",), ((240, 50.0),))),
+    "percentile_90": case("SELECT percentile(idle, 90) FROM cpu", S(("percentile",), ((190, 80.0),))),
+    "percentile_0_is_no_row": case("SELECT percentile(idle, 0) FROM cpu"),
+    # GROUP BY tags: missing tag is "", series sorted by tag values
+    "group_by_host": case(
+        "SELECT mean(idle) FROM cpu GROUP BY host",
+        S(("mean",), ((T, 75.0),), {"host": "a"}),
+        S(("mean",), ((T, 40.0),), {"host": "b"}),
+        S(("mean",), ((T, 20.0),), {"host": "c"}),
+    ),
+    "group_by_missing_tag": case(
+        "SELECT count(idle) FROM cpu GROUP BY dc",
+        S(("count",), ((T, 1),), {"dc": ""}),
+        S(("count",), ((T, 4),), {"dc": "x"}),
+        S(("count",), ((T, 3),), {"dc": "y"}),
+    ),
+    "group_by_star": case(
+        "SELECT last(idle) FROM cpu WHERE time > now() - 5m GROUP BY *",
+        S(("last",), ((200, 20.0),), {"dc": "", "host": "c"}),
+        S(("last",), ((70, 60.0),), {"dc": "x", "host": "a"}),
+        S(("last",), ((120, 30.0),), {"dc": "y", "host": "b"}),
+    ),
+    "group_by_two_tags_quoted": case(
+        'SELECT sum(procs) FROM cpu GROUP BY "host", "dc"', S(("sum",), ((T, 100),), {"dc": "x", "host": "a"})
+    ),
+    # tag filters
+    "tag_not_equal": case("SELECT count(idle) FROM cpu WHERE host != 'a'", S(("count",), ((T, 4),))),
+    "tag_not_equal_alt_syntax": case(
+        "SELECT count(idle) FROM cpu WHERE host <> 'a'", S(("count",), ((T, 4),))
+    ),
+    "tag_regex": case("SELECT count(idle) FROM cpu WHERE host =~ /^[bc]$/", S(("count",), ((T, 4),))),
+    "tag_not_regex": case("SELECT count(idle) FROM cpu WHERE host !~ /b|c/", S(("count",), ((T, 4),))),
+    "missing_tag_equals_empty": case("SELECT count(idle) FROM cpu WHERE dc = ''", S(("count",), ((T, 1),))),
+    "tag_or_tag": case(
+        "SELECT mean(idle) FROM cpu WHERE (host = 'b' OR host = 'c') GROUP BY host",
+        S(("mean",), ((T, 40.0),), {"host": "b"}),
+        S(("mean",), ((T, 20.0),), {"host": "c"}),
+    ),
+    # field filters: a null field fails every comparison
+    "field_greater": case(
+        "SELECT idle FROM cpu WHERE idle > 55 AND host =~ /a|b/",
+        S(("idle",), ((250, 90.0), (190, 80.0), (130, 70.0), (70, 60.0))),
+    ),
+    "field_or_tag": case(
+        "SELECT idle FROM cpu WHERE idle < 25 OR host = 'b'",
+        S(("idle",), ((240, 50.0), (200, 20.0), (180, 40.0), (120, 30.0))),
+    ),
+    "string_field_not_equal_skips_nulls": case(
+        "SELECT idle FROM cpu WHERE state != 'up'", S(("idle",), ((180, 40.0),))
+    ),
+    "int_field_comparison": case("SELECT max(idle) FROM cpu WHERE procs >= 30", S(("max",), ((130, 70.0),))),
+    # time bounds
+    "time_greater_than_now_minus": case(
+        "SELECT mean(idle) FROM cpu WHERE time > now() - 3m", S(("mean",), ((180, 160.0 / 3),))
+    ),
+    "time_window": case(
+        "SELECT count(idle) FROM cpu WHERE time >= now() - 200s AND time <= now() - 120s",
+        S(("count",), ((200, 5),)),
+    ),
+    "time_rfc3339": case(
+        "SELECT count(idle) FROM cpu WHERE time >= '2023-11-14T22:10:00Z'", S(("count",), ((200, 6),))
+    ),
+    "time_seconds_literal": case(
+        f"SELECT count(idle) FROM cpu WHERE time >= {T - 130}s", S(("count",), ((130, 3),))
+    ),
+    "time_nanoseconds_literal": case(
+        f"SELECT count(idle) FROM cpu WHERE time >= {(T - 130) * 10**9}", S(("count",), ((130, 3),))
+    ),
+    "time_literal_arithmetic": case(
+        "SELECT count(idle) FROM cpu WHERE time >= now() - 2m - 10s", S(("count",), ((130, 3),))
+    ),
+    "time_bounds_crossed_is_empty": case(
+        "SELECT mean(idle) FROM cpu WHERE time >= now() - 1m AND time <= now() - 2m"
+    ),
+    # raw rows
+    "raw_rows_with_nulls": case(
+        "SELECT idle, procs, state FROM cpu WHERE time > now() - 200s",
+        S(
+            ("idle", "procs", "state"),
+            (
+                (190, 80.0, 20, None),
+                (180, 40.0, None, "down"),
+                (130, 70.0, 30, None),
+                (120, 30.0, None, None),
+                (70, 60.0, 40, None),
+            ),
+        ),
+    ),
+    "raw_only_rows_with_a_value": case(
+        "SELECT procs FROM cpu", S(("procs",), ((250, 10), (190, 20), (130, 30), (70, 40)))
+    ),
+    "raw_arithmetic_and_tag_column": case(
+        "SELECT idle / 2, host FROM cpu WHERE host = 'b'",
+        S(("idle", "host"), ((240, 25.0, "b"), (180, 20.0, "b"), (120, 15.0, "b"))),
+    ),
+    "raw_limit_per_series": case(
+        "SELECT idle FROM cpu GROUP BY host LIMIT 1",
+        S(("idle",), ((250, 90.0),), {"host": "a"}),
+        S(("idle",), ((240, 50.0),), {"host": "b"}),
+        S(("idle",), ((200, 20.0),), {"host": "c"}),
+    ),
+    "raw_order_desc": case(
+        "SELECT idle FROM cpu WHERE host = 'a' ORDER BY time DESC LIMIT 2",
+        S(("idle",), ((70, 60.0), (130, 70.0))),
+    ),
+    # nothing there: no series, not an error
+    "missing_measurement": case("SELECT mean(idle) FROM nosuch"),
+    "missing_field": case("SELECT mean(nosuch) FROM cpu"),
+    "missing_tag_value": case("SELECT mean(idle) FROM cpu WHERE host = 'zzz'"),
+    "no_points_in_window": case("SELECT count(idle) FROM cpu WHERE time > now() - 10s"),
+    "null_column_when_field_missing_in_group": case(
+        "SELECT mean(idle), mean(procs) FROM cpu GROUP BY host",
+        S(("mean", "mean_1"), ((T, 75.0, 25.0),), {"host": "a"}),
+        S(("mean", "mean_1"), ((T, 40.0, None),), {"host": "b"}),
+        S(("mean", "mean_1"), ((T, 20.0, None),), {"host": "c"}),
+    ),
+    "no_row_when_only_call_has_no_input": case(
+        "SELECT count(procs) FROM cpu GROUP BY host", S(("count",), ((T, 4),), {"host": "a"})
+    ),
+    # the source never sees the future: now bounds every statement
+    "future_point_invisible": case(
+        "SELECT last(idle), count(idle) FROM cpu WHERE host = 'a'", S(("last", "count"), ((T, 60.0, 4),))
+    ),
+    "future_point_invisible_raw": case(
+        "SELECT procs FROM cpu WHERE time > now() - 1m",
+    ),
+    "future_point_visible_later": Case(
+        ("SELECT last(procs) FROM cpu",), ((S(("last",), ((-30 + 60, 99),)),),), now=T + 60
+    ),
+    "earlier_now_sees_less": Case(
+        ("SELECT count(idle) FROM cpu GROUP BY host",),
+        (
+            (
+                S(("count",), ((T - 200, 1),), {"host": "a"}),
+                S(("count",), ((T - 200, 1),), {"host": "b"}),
+                S(("count",), ((T - 200, 1),), {"host": "c"}),
+            ),
+        ),
+        now=T - 200,
+    ),
+    # several statements: one result each, a bad one does not hide the others
+    "several_statements": Case(
+        ("SELECT mean(idle) FROM cpu", "SELECT mean(idle), idle FROM cpu", "SELECT max(used) FROM mem"),
+        (
+            (S(("mean",), ((T, 55.0),)),),
+            Err("mixing aggregate and non-aggregate queries is not supported"),
+            (S(("max",), ((100, 1.0),), name="mem"),),
+        ),
+    ),
+    "two_statements_in_one_string_refused": Case(
+        ("SELECT mean(idle) FROM cpu; SELECT mean(used) FROM mem",),
+        (Err("2 statements in one query string"),),
+    ),
+    "time_not_equal_is_an_error": Case(
+        ("SELECT mean(idle) FROM cpu WHERE time != now()",), (Err("invalid time comparison operator"),)
+    ),
+    "syntax_error": Case(("SELECT mean(idle) FRM cpu",), (Err("error parsing query"),)),
+    # points written twice for one series and time merge their fields
+    "same_time_merges_fields": Case(
+        ("SELECT a, b FROM m",),
+        ((S(("a", "b"), ((10, 2.0, 3.0),), name="m"),),),
+        points=(
+            Point("m", {"k": "v"}, {"a": 1.0}, T - 10),
+            Point("m", {"k": "v"}, {"b": 3.0}, T - 10),
+            Point("m", {"k": "v"}, {"a": 2.0}, T - 10),
+        ),
+    ),
+}
+
+
+# --- comparison --------------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return round(float(value), 9)
+    return value
+
+
+def normalise(result: StatementResult) -> Any:
+    if result.error is not None:
+        return ("error", result.error)
+    return tuple(
+        (
+            s.name,
+            dict(s.tags),
+            tuple(s.columns),
+            tuple((math.floor(row[0]), *map(_cell, row[1:])) for row in s.values),
+        )
+        for s in result.series
+    )
+
+
+def expected_form(expected: tuple[S, ...] | Err, now: int) -> Any:
+    if isinstance(expected, Err):
+        return ("error", expected.fragment)
+    return tuple(
+        (s.name, dict(s.tags), ("time", *s.columns), tuple((now - r[0], *map(_cell, r[1:])) for r in s.rows))
+        for s in expected
+    )
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("name", list(CASES))
+async def test_contract(backend: Backend, name: str) -> None:
+    c = CASES[name]
+    await backend.load(c.points)
+    try:
+        results = await backend.query(c.statements, now=c.now)
+    finally:
+        await backend.close()
+    assert len(results) == len(c.statements)
+    for got, want in zip(results, c.expected, strict=True):
+        actual, wanted = normalise(got), expected_form(want, c.now)
+        if isinstance(want, Err):
+            assert actual[0] == "error" and want.fragment in actual[1], actual
+        else:
+            assert actual == wanted
