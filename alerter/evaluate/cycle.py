@@ -307,4 +307,4 @@ def _same_definition(old: LoadedRule, new: LoadedRule) -> bool:
 
 
 def _without_interval(loaded: LoadedRule) -> tuple[object, ...]:
-    return (loaded.rule.model_copy(update={"interval": None}), loaded.group, loaded.labels)
+    return (loaded.rule.model_copy(update={"interval": None, "labels": {}}), loaded.group, loaded.labels)

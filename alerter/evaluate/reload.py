@@ -20,19 +20,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from alerter.clock import Clock
+from alerter.config.load import RuleSet, load_rules
 from alerter.errors import ConfigError, Problem
 from alerter.evaluate import engine_events
 from alerter.evaluate.cycle import Change, RuleEngine
 
-if TYPE_CHECKING:
-    from alerter.config.load import RuleSet
-
 log = logging.getLogger(__name__)
 
-LoadFn = Callable[[Sequence[Path | str]], "RuleSet"]
+LoadFn = Callable[[Sequence[Path | str]], RuleSet]
 
 
 class ReloadResult(StrEnum):
@@ -67,12 +64,12 @@ class RuleReloader:
         engine: RuleEngine,
         clock: Clock,
         *,
-        load: LoadFn | None = None,
+        load: LoadFn = load_rules,
     ) -> None:
         self._paths = tuple(Path(p) for p in paths)
         self._engine = engine
         self._clock = clock
-        self._load = load if load is not None else _load_rules
+        self._load = load
         self._digest: str | None = None
         self._rejected = False
 
@@ -130,13 +127,6 @@ class RuleReloader:
         lines = "\n".join(str(p) for p in sorted(problems))
         log.error("rule files have %d problem(s); the previous rules keep running:\n%s", len(problems), lines)
         self._engine.report(engine_events.reload_failed(self._engine.name, problems, self._clock.now()))
-
-
-def _load_rules(paths: Sequence[Path | str]) -> RuleSet:
-    # Imported on use: the loader pulls in YAML parsing that tests with a fake ``load`` never need.
-    from alerter.config.load import load_rules
-
-    return load_rules(paths)
 
 
 def files_digest(paths: Sequence[Path]) -> str:
