@@ -48,6 +48,8 @@ class IncidentStore:
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.engine: Engine = make_engine(url)
+        self.races_retried = 0
+        """How many units of work :meth:`run` restarted after losing a race (a metric)."""
         if migrate:
             upgrade_to_head(self.engine)
 
@@ -76,6 +78,7 @@ class IncidentStore:
             except DBAPIError as exc:
                 if attempt == attempts or not _is_race(exc):
                     raise
+                self.races_retried += 1
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def observe(self, obs: AlertObservation, policy: LifecyclePolicy) -> Applied:
