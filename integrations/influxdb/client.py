@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
+from functools import partial
 from types import TracebackType
 from typing import Any
 
@@ -217,9 +218,7 @@ class InfluxMetricSource:
             else:
                 to_send.append((index, pin_now(pieces[0], now)))
         batches = [to_send[i : i + self._batch_size] for i in range(0, len(to_send), self._batch_size)]
-        async with anyio.create_task_group() as tg:
-            for batch in batches:
-                tg.start_soon(self._run_batch, batch, results)
+        await _concurrently([partial(self._run_batch, batch, results) for batch in batches])
         return [r if r is not None else StatementResult(error=NOT_EXECUTED) for r in results]
 
     async def _run_batch(self, batch: list[tuple[int, str]], results: list[StatementResult | None]) -> None:
@@ -232,9 +231,7 @@ class InfluxMetricSource:
                 retry.append((index, sent))
             else:
                 results[index] = _explain(answer, sent)
-        async with anyio.create_task_group() as tg:
-            for item in retry:
-                tg.start_soon(self._run_batch, [item], results)
+        await _concurrently([partial(self._run_batch, [item], results) for item in retry])
 
     async def _query_raw(self, statements: list[str]) -> list[StatementResult | None] | str:
         response = await self._send(
@@ -335,6 +332,31 @@ class InfluxMetricSource:
             *await self._find_dropped(batch, candidates[:middle], wire),
             *await self._find_dropped(batch, candidates[middle:], wire),
         ]
+
+
+async def _concurrently(calls: list[Callable[[], Awaitable[None]]]) -> None:
+    """Run ``calls`` concurrently; on the first failure cancel the rest and raise it as itself.
+
+    (A bare task group would wrap it in an ExceptionGroup, and callers catch SourceUnavailable.)
+    """
+    if len(calls) <= 1:
+        for call in calls:
+            await call()
+        return
+    failures: list[Exception] = []
+    async with anyio.create_task_group() as tg:
+
+        async def run(call: Callable[[], Awaitable[None]]) -> None:
+            try:
+                await call()
+            except Exception as exc:  # re-raised below, unwrapped
+                failures.append(exc)
+                tg.cancel_scope.cancel()
+
+        for call in calls:
+            tg.start_soon(run, call)
+    if failures:
+        raise failures[0]
 
 
 def _index(failed: FailedLine) -> int:
