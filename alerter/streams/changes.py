@@ -20,7 +20,7 @@ from operator import attrgetter
 from typing import Any
 
 from alerter.model import Event
-from alerter.streams.core import ErrorReporter, Stream, StreamContext, fan_out, log_errors
+from alerter.streams.core import ErrorReporter, Stream, StreamContext, call_children, fan_out, log_errors
 from alerter.streams.filters import clj_eq
 
 _FIELDS = frozenset(("host", "service", "state", "description", "metric", "time", "ttl", "tags"))
@@ -86,40 +86,71 @@ def changed(
     return Changed(f, children, init, pairs, on_error)
 
 
-class ChangedState:
-    """See :func:`changed_state`. State: ``{(host, service): previous state}``, plain values."""
+_NO_KEY: Any = object()
 
-    __slots__ = ("_emit", "_events", "_init", "_pairs", "_prev")
+
+class ChangedState:
+    """See :func:`changed_state`. State: ``{(host, service): previous state}``, plain values.
+
+    Memory matters (one instance per fork under ``by``, 10,000s of series): the first key is
+    kept in two slots and a dict is made only when a second key shows up; children are called
+    without a per-instance closure.
+    """
+
+    __slots__ = ("_children", "_events", "_init", "_key", "_on_error", "_pairs", "_prev", "_state")
 
     def __init__(self, children: tuple[Stream, ...], init: str | None, pairs: bool,
                  on_error: ErrorReporter) -> None:
-        self._prev: dict[tuple[str | None, str | None], str | None] = {}
-        self._events: dict[tuple[str | None, str | None], Event] = {}
+        self._children = children
+        self._on_error = on_error
         self._init = init
         self._pairs = pairs
-        self._emit = fan_out(children, on_error)
+        self._key: Any = _NO_KEY
+        self._state: str | None = None
+        self._prev: dict[tuple[str | None, str | None], str | None] | None = None
+        self._events: dict[tuple[str | None, str | None], Event] | None = {} if pairs else None
 
     def __call__(self, event: Event) -> None:
         key = (event.host, event.service)
         state = event.state
-        prev = self._prev.get(key, self._init)
-        self._prev[key] = state
-        if self._pairs:
+        prev_map = self._prev
+        if prev_map is None:
+            if self._key is _NO_KEY:
+                self._key, prev, self._state = key, self._init, state
+            elif self._key == key:
+                prev, self._state = self._state, state
+            else:
+                prev_map = self._prev = {self._key: self._state}
+                self._key = _NO_KEY
+        if prev_map is not None:
+            prev = prev_map.get(key, self._init)
+            prev_map[key] = state
+        if self._events is not None:
             before = self._events.get(key)
             self._events[key] = event
             if state != prev:
-                self._emit((before, event))
+                call_children(self._children, (before, event), self._on_error)
         elif state != prev:
-            self._emit(event)
+            for child in self._children:
+                try:
+                    child(event)
+                except Exception as exc:  # isolation boundary
+                    self._on_error(exc, child, event)
+
+    def _items(self) -> list[tuple[tuple[str | None, str | None], str | None]]:
+        if self._prev is not None:
+            return list(self._prev.items())
+        return [] if self._key is _NO_KEY else [(self._key, self._state)]
 
     def __len__(self) -> int:
-        return len(self._prev)
+        return len(self._items())
 
     def snapshot(self) -> list[list[Any]]:
         """``[[host, service, state], ...]``: JSON-ready (the previous events are not kept)."""
-        return [[h, s, st] for (h, s), st in self._prev.items()]
+        return [[h, s, st] for (h, s), st in self._items()]
 
     def restore(self, state: list[list[Any]]) -> None:
+        self._key, self._state = _NO_KEY, None
         self._prev = {(h, s): st for h, s, st in state}
 
 

@@ -8,8 +8,9 @@ modes, as ``riemann.time`` and ``riemann.time.controlled`` do:
 * **controlled** (tests, replay): ``Scheduler.controlled(start)`` owns a FakeClock and the test
   calls :meth:`Scheduler.advance` by hand. Nothing sleeps.
 
-While a task runs, :meth:`Scheduler.now` is that task's scheduled time (the controlled clock's
-rule), so timers see exact times in both modes; in live mode the lag is at most one tick.
+While a task runs in controlled mode, :meth:`Scheduler.now` is that task's scheduled time (the
+controlled clock's rule); in live mode it is the clock (at most one tick past the scheduled time).
+Time never goes backwards: a task scheduled in the past runs with the current time.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class Scheduler:
     [5.0, 15.0, 25.0]
     """
 
-    __slots__ = ("_clock", "_current", "_heap", "_ids", "_seq", "on_error")
+    __slots__ = ("_clock", "_controlled", "_current", "_heap", "_ids", "_seq", "on_error")
 
     def __init__(self, clock: Clock, on_error: ErrorReporter = log_errors) -> None:
         self._clock = clock
@@ -61,6 +62,7 @@ class Scheduler:
         self._ids = 0
         self._seq = 0
         self._current: float | None = None
+        self._controlled = False
 
     @classmethod
     def controlled(cls, start: float = 0.0, on_error: ErrorReporter = log_errors) -> Scheduler:
@@ -72,13 +74,13 @@ class Scheduler:
         return self._clock
 
     def now(self) -> float:
-        """The wall clock, or the running task's scheduled time while a task runs."""
+        """The clock, or while a task runs, the time it runs at (see the module docstring)."""
         current = self._current
         return self._clock.now() if current is None else current
 
     def once(self, at: float, fn: Callable[[], object]) -> Task:
         """Run ``fn`` once at time ``at`` (Riemann's ``once!``)."""
-        return self._push(self._new(fn, at, None))
+        return self._push(self._new(fn, float(at), None))
 
     def after(self, delay: float, fn: Callable[[], object]) -> Task:
         """Run ``fn`` once ``delay`` seconds from now (Riemann's ``after!``)."""
@@ -120,8 +122,7 @@ class Scheduler:
             at, _, _, gen, task = heapq.heappop(heap)
             if task.cancelled or gen != task._gen:
                 continue
-            self._before_task(at)
-            self._current = at
+            self._current = self._before_task(at)
             try:
                 task.fn()
             except Exception as exc:  # a timer must survive its callback failing; reported as data
@@ -145,14 +146,20 @@ class Scheduler:
             raise TypeError(f"advance needs a settable clock, got {type(self._clock).__name__}")
         if t < self._clock.now():
             return
-        self.run_until(t)
+        self._controlled = True
+        try:
+            self.run_until(t)
+        finally:
+            self._controlled = False
         setter(t)
 
-    def _before_task(self, at: float) -> None:
-        # In controlled mode keep the shared FakeClock in step with the running task's time.
-        setter = getattr(self._clock, "set", None)
-        if setter is not None and at > self._clock.now():
-            setter(at)
+    def _before_task(self, at: float) -> float:
+        # Controlled mode: keep the shared FakeClock in step with the running task's time.
+        now = self._clock.now()
+        if self._controlled and at > now:
+            self._clock.set(at)  # type: ignore[attr-defined]
+            return at
+        return now
 
     def _new(self, fn: Callable[[], object], at: float, interval: float | None) -> Task:
         self._ids += 1
