@@ -9,8 +9,8 @@ from alerter.notify.pager import (
     Delivery,
     Outcome,
     PageAction,
-    Pager,
     PageLink,
+    Pager,
     PageRequest,
     PageSeverity,
 )

@@ -61,14 +61,19 @@ class PagerDutyPager:
         delivery = self._scrub(await self._post(body))
         log.info(
             "pagerduty: %s dedup_key=%s: %s %s",
-            page.action.value, page.dedup_key, delivery.outcome.value, delivery.detail,
+            page.action.value,
+            page.dedup_key,
+            delivery.outcome.value,
+            delivery.detail,
         )
         return delivery
 
     async def _post(self, body: bytes) -> Delivery:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         try:
-            response = await self._client.post(self._url, content=body, headers=headers, timeout=self._timeout)
+            response = await self._client.post(
+                self._url, content=body, headers=headers, timeout=self._timeout
+            )
         except httpx.TimeoutException as error:
             return classify_transport_error("timeout", error)
         except httpx.TransportError as error:  # refused, reset, dropped, DNS, TLS, protocol

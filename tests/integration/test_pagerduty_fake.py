@@ -68,7 +68,10 @@ def test_trigger_without_dedup_key_gets_a_generated_one(http: httpx.Client, fake
         (event(event_action="snooze"), "event_action: 'snooze' is not one of"),
         (event(payload={**PAYLOAD, "severity": "fatal"}), "payload.severity: 'fatal' is not one of"),
         (event(payload={"summary": "s", "severity": "info"}), "payload: 'source' is a required property"),
-        (event(payload={**PAYLOAD, "summary": "s" * 1025}), "payload.summary: 1025 characters; the limit is 1024"),
+        (
+            event(payload={**PAYLOAD, "summary": "s" * 1025}),
+            "payload.summary: 1025 characters; the limit is 1024",
+        ),
         (event(dedup_key="k" * 256), "dedup_key: 256 characters; the limit is 255"),
         (event(payload=None), "payload: required for a trigger event"),
         (event("acknowledge", dedup_key=None), "dedup_key: required for acknowledge"),
@@ -93,7 +96,9 @@ def test_every_error_is_reported_not_just_the_first(http: httpx.Client) -> None:
 
 
 def test_malformed_json_is_400_unrecognized_object(http: httpx.Client) -> None:
-    response = http.post("/v2/enqueue", content=b'{"routing_key": ', headers={"Content-Type": "application/json"})
+    response = http.post(
+        "/v2/enqueue", content=b'{"routing_key": ', headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.json() == {
         "status": "Unrecognized object",
@@ -132,7 +137,10 @@ def test_lifecycle_trigger_ack_resolve_retrigger(http: httpx.Client, fake: FakeP
     for action in ("trigger", "trigger", "acknowledge", "resolve", "resolve", "trigger"):
         assert http.post("/v2/enqueue", json=event(action)).status_code == 202
     first, second = fake.alerts
-    assert (first.status, first.log) == (AlertStatus.RESOLVED, ["trigger", "trigger", "acknowledge", "resolve"])
+    assert (first.status, first.log) == (
+        AlertStatus.RESOLVED,
+        ["trigger", "trigger", "acknowledge", "resolve"],
+    )
     assert (second.status, second.log) == (AlertStatus.TRIGGERED, ["trigger"])
 
 
@@ -167,7 +175,10 @@ def test_change_event_is_202_and_never_creates_an_alert(http: httpx.Client, fake
 @pytest.mark.parametrize(
     ("body", "error"),
     [
-        ({"routing_key": "R" + "0" * 31, "payload": {"summary": "deploy"}}, "routing_key: change events cannot"),
+        (
+            {"routing_key": "R" + "0" * 31, "payload": {"summary": "deploy"}},
+            "routing_key: change events cannot",
+        ),
         ({"routing_key": RK}, "'payload' is a required property"),
         ({"routing_key": RK, "payload": {"summary": "s" * 1025}}, "payload.summary: 1025 characters"),
     ],
@@ -227,3 +238,8 @@ def test_url_is_loopback_on_a_free_port() -> None:
     with FakePagerDuty() as one, FakePagerDuty() as two:
         assert one.url.startswith("http://127.0.0.1:")
         assert one.url != two.url
+
+
+@pytest.mark.parametrize("path", ["/enqueue", "/v3/enqueue", "/v2/v2/enqueue", "/v2/enqueuex"])
+def test_paths_outside_the_spec_are_404(http: httpx.Client, path: str) -> None:
+    assert http.post(path, json=event()).status_code == 404

@@ -24,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
+from jsonschema.exceptions import ValidationError as JsonSchemaError
+from openapi_core.templating.paths.exceptions import OperationNotFound, PathError
 from openapi_core.testing import MockRequest, MockResponse
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 
@@ -55,7 +56,9 @@ def json_answer(status: int, data: dict[str, Any], applied: Applied | None = Non
 
 
 def invalid(errors: list[str]) -> Answer:
-    return json_answer(400, {"status": "invalid event", "message": "Event object is invalid", "errors": errors})
+    return json_answer(
+        400, {"status": "invalid event", "message": "Event object is invalid", "errors": errors}
+    )
 
 
 UNRECOGNIZED = {"status": "Unrecognized object", "message": "Event object format is unrecognized"}
@@ -81,10 +84,10 @@ class EventsEndpoint:
 
     def _answer(self, request: MockRequest, path: str, body: bytes) -> Answer:
         spec_errors = list(events_api().iter_request_errors(request))
-        if any(isinstance(e, PathNotFound) for e in spec_errors):
-            return json_answer(404, {"status": "Not Found", "message": f"no route for {path}"})
         if any(isinstance(e, OperationNotFound) for e in spec_errors):
             return json_answer(405, {"status": "Method Not Allowed", "message": f"{path} takes POST"})
+        if any(isinstance(e, PathError) for e in spec_errors):  # no such path, or outside /v2
+            return json_answer(404, {"status": "Not Found", "message": f"no route for {path}"})
         if len(body) > MAX_BODY_BYTES:
             return invalid([f"event body is {len(body)} bytes; the limit is 512 KB"])
         try:
@@ -106,7 +109,9 @@ class EventsEndpoint:
             return json_answer(202, {"status": "success", "message": "Change event processed"})
         key = event.get("dedup_key") or self._new_key()
         applied = self.book.apply(event["routing_key"], event["event_action"], key, event)
-        return json_answer(202, {"status": "success", "message": "Event processed", "dedup_key": key}, applied)
+        return json_answer(
+            202, {"status": "success", "message": "Event processed", "dedup_key": key}, applied
+        )
 
     def _check_response(self, request: MockRequest, answer: Answer) -> None:
         if answer.status in (404, 405):
@@ -120,12 +125,16 @@ def _messages(error: Exception) -> list[str]:
     """Readable messages of one openapi-core error: each schema error with its field path."""
     cause = error.__cause__
     if isinstance(cause, InvalidSchemaValue):
-        return [_located(list(e.path), e.message) for e in cause.schema_errors]
+        return [_schema_message(e) for e in cause.schema_errors]
     return [f"{error}: {cause}" if cause else str(error)]
 
 
-def _located(path: list[Any], message: str) -> str:
-    return f"{'.'.join(str(p) for p in path)}: {message}" if path else message
+def _schema_message(error: Exception) -> str:
+    """``payload.severity: 'x' is not one of [...]``: a jsonschema error with its field path."""
+    if not isinstance(error, JsonSchemaError):
+        return str(error)
+    where = ".".join(str(p) for p in error.path)
+    return f"{where}: {error.message}" if where else error.message
 
 
 def _limit_errors(path: str, event: dict[str, Any]) -> list[str]:

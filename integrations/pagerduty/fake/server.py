@@ -102,7 +102,9 @@ class FakePagerDuty:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, args=(0.02,), name="fake-pagerduty", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.02,), name="fake-pagerduty", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -129,8 +131,7 @@ class FakePagerDuty:
         """Base URL, e.g. ``http://127.0.0.1:54321`` (use it as the pager's ``base_url``)."""
         if self._server is None:
             raise RuntimeError("FakePagerDuty is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     # -- test controls and observations ----------------------------------------------------
     def inject(self, fault: Fault, count: int = 1) -> None:
