@@ -30,7 +30,8 @@ class VirtualScheduler:
     At one instant, periodic jobs (e.g. the rules reloader's poll) run first, then every rule due
     at that instant in ONE :meth:`RuleEngine.run` call (one source round trip), in load order.
     The scheduler follows the engine's rule set by itself (it subscribes to
-    :meth:`RuleEngine.on_change`): a rule added at ``t`` is first due after ``t``.
+    :meth:`RuleEngine.on_change`): a rule added or given a new interval at ``t`` is first due
+    strictly after ``t``.
     """
 
     def __init__(self, engine: RuleEngine, clock: FakeClock, timing: Timing | None = None) -> None:
