@@ -57,6 +57,7 @@ class QueryShape:
     statement: str
     """First keyword, upper-cased ("SELECT", "DROP", ...)."""
     statements: int
+    """Pieces between top-level ";" (a trailing ";" makes 2)."""
     columns: tuple[str, ...] | None
     """Value column names (``time`` excluded); None for ``*``, regex fields or ``mean(*)``."""
     group_by_tags: tuple[str, ...] | None
@@ -98,7 +99,7 @@ def analyze_query(query: str) -> QueryShape:
     statements = _split(tokens, ";")
     first = statements[0] if statements else []
     kind = first[0].text.upper() if first and first[0].kind == "word" else (first[0].text if first else "")
-    count = sum(1 for s in statements if s)
+    count = len(statements)  # a trailing ";" counts: the source joins statements with it
     clauses = _clauses(first)
     where = clauses.get("where")
     return QueryShape(
