@@ -277,7 +277,7 @@ class _Parser:
     def field(self) -> Field:
         if self.tok.text == "*" and self.tok.kind == "op":
             raise Unsupported("SELECT *")
-        expr = self.expr(3)  # no boolean operators in a projection
+        expr = self.expr(0)
         alias = None
         if self.tok.keyword == "AS":
             self.next()
