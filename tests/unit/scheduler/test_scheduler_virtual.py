@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -61,8 +62,8 @@ async def test_each_rule_is_evaluated_at_its_interval_within_the_jitter_bound(cl
 
     a, b = source.evaluation_times(query_of("a")), source.evaluation_times(query_of("b"))
     assert (len(a), len(b), runs) == (20, 10, 30)
-    assert all(later - earlier == pytest.approx(30.0) for earlier, later in zip(a, a[1:], strict=False))
-    assert all(later - earlier == pytest.approx(60.0) for earlier, later in zip(b, b[1:], strict=False))
+    assert all(later - earlier == pytest.approx(30.0) for earlier, later in itertools.pairwise(a))
+    assert all(later - earlier == pytest.approx(60.0) for earlier, later in itertools.pairwise(b))
     assert START < a[0] < START + 2 and START < b[0] < START + 2  # boundary + jitter
     assert a[0] != b[0]  # different groups, different phases
     assert clock.now() == START + 600
