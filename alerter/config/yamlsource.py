@@ -193,13 +193,15 @@ def _explain(model: type[BaseModel], loc: Loc, err: Any, data: Any) -> str:
     if etype == "missing":
         where = f" in {_show(path[:-1])}" if path[:-1] else ""
         return f"missing required field {_show(path[-1])}{where}"
-    field = f"field {_show(path)}: " if path and not (loc and isinstance(loc[-1], int)) else ""
+    field = f"field {_show(path)}: " if path else ""
     ctx = err.get("ctx") or {}
     if etype == "too_short":
         return f"{field}has {ctx.get('actual_length', 0)} items (expected at least {ctx.get('min_length')})"
     if etype == "string_pattern_mismatch":
         return f"{field}{_got(err.get('input'))} is not valid (expected text matching {ctx.get('pattern')})"
     if etype in ("model_type", "model_attributes_type", "dict_type"):
+        if loc and isinstance(loc[-1], int):
+            field = ""  # a list item that should be an object: the prefix already names it
         keys = _keys(model, loc)
         expected = f"a mapping with keys: {', '.join(keys)}" if keys else "a mapping"
         got = "an empty document" if data is None and not loc else _got(err.get("input"))
