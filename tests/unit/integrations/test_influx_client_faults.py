@@ -11,6 +11,7 @@ import base64
 import logging
 from collections.abc import Callable
 
+import anyio.lowlevel
 import httpx
 import pytest
 from pydantic import SecretStr
@@ -273,3 +274,24 @@ async def test_unknown_precision_is_refused_before_sending() -> None:
         await source.write(["m v=1 1"], precision="us")
     assert rec.requests == []
     await source.aclose()
+
+
+@pytest.mark.anyio
+async def test_in_flight_requests_are_bounded_by_max_concurrency() -> None:
+    in_flight = peak = 0
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        for _ in range(5):  # yield to the other tasks so they can pile up if unbounded
+            await anyio.lowlevel.checkpoint()
+        in_flight -= 1
+        return json_response(200, EMPTY)
+
+    async with InfluxMetricSource(
+        URL, "db", transport=httpx.MockTransport(handle), max_concurrency=3, batch_size=1
+    ) as src:
+        results = await src.query([f"SELECT v FROM m{i}" for i in range(20)], now=1)
+    assert results == [StatementResult()] * 20
+    assert peak == 3
