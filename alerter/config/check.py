@@ -112,7 +112,10 @@ Finding = tuple[str, str]
 def _query_findings(rule: Rule, shape: QueryShape) -> Iterator[Finding]:
     if shape.statement != "SELECT":
         got = shape.statement or "an empty statement"
-        yield "query", f"must be a SELECT statement, not {got} (expected SELECT ... FROM ... WHERE time > now() - 5m)"
+        yield (
+            "query",
+            f"must be a SELECT statement, not {got} (expected SELECT ... FROM ... WHERE time > now() - 5m)",
+        )
         return
     if shape.statements > 1:
         yield "query", 'must be a single statement (expected one SELECT without ";")'
@@ -121,9 +124,12 @@ def _query_findings(rule: Rule, shape: QueryShape) -> Iterator[Finding]:
     if not shape.has_where:
         yield "query", f"has no WHERE clause, so it would read all history ({_EXPECT_BOUND})"
     elif not shape.time_lower_bound:
-        yield "query", (
-            "WHERE does not bound time from below relative to now(), so it would read all history "
-            f"({_EXPECT_BOUND}, outside any OR)"
+        yield (
+            "query",
+            (
+                "WHERE does not bound time from below relative to now(), so it would read all history "
+                f"({_EXPECT_BOUND}, outside any OR)"
+            ),
         )
 
 
@@ -131,17 +137,26 @@ def _column_findings(rule: Rule, shape: QueryShape) -> Iterator[Finding]:
     columns = shape.columns
     if rule.field is None:
         if columns is None:
-            yield "query", (
-                "SELECT * (or a regex or wildcard field) leaves the value column unknown "
-                '(expected a named field, e.g. SELECT mean("usage") ..., or set field: to the value column)'
+            yield (
+                "query",
+                (
+                    "SELECT * (or a regex or wildcard field) leaves the value column unknown "
+                    '(expected a named field, e.g. SELECT mean("usage") ..., or set field: to the value column)'
+                ),
             )
         elif len(columns) > 1:
-            yield "query", (
-                f"selects {len(columns)} columns ({', '.join(columns)}) and no field: says which is the value "
-                f"(expected field: set to one of: {', '.join(columns)})"
+            yield (
+                "query",
+                (
+                    f"selects {len(columns)} columns ({', '.join(columns)}) and no field: says which is the value "
+                    f"(expected field: set to one of: {', '.join(columns)})"
+                ),
             )
     elif columns is not None and rule.field not in columns:
-        yield "field", f"{json.dumps(rule.field)} is not a column of the query (expected one of: {', '.join(columns)})"
+        yield (
+            "field",
+            f"{json.dumps(rule.field)} is not a column of the query (expected one of: {', '.join(columns)})",
+        )
 
 
 def _tag_findings(rule: Rule, shape: QueryShape) -> Iterator[Finding]:
@@ -161,15 +176,18 @@ def _tag_findings(rule: Rule, shape: QueryShape) -> Iterator[Finding]:
     if "host_tag" in rule.model_fields_set:
         yield "host_tag", f"{json.dumps(rule.host_tag)} is not a GROUP BY tag of the query ({known})"
     elif tags:
-        yield "query", (
-            f'GROUP BY has no "{rule.host_tag}" tag, so events would have no host '
-            f'(expected GROUP BY "{rule.host_tag}", or host_tag: set to one of: {", ".join(tags)})'
+        yield (
+            "query",
+            (
+                f'GROUP BY has no "{rule.host_tag}" tag, so events would have no host '
+                f'(expected GROUP BY "{rule.host_tag}", or host_tag: set to one of: {", ".join(tags)})'
+            ),
         )
 
 
 def service_placeholders(service: str) -> tuple[list[str], str | None]:
     """The ``{tag}`` names in a ``service`` template, and an error message if it is malformed."""
-    names = []
+    names: list[str] = []
     try:
         for _, name, spec, conversion in string.Formatter().parse(service):
             if name is None:
@@ -178,7 +196,10 @@ def service_placeholders(service: str) -> tuple[list[str], str | None]:
                 return names, f'placeholder {{{name}}} is not a tag name (expected e.g. "disk {{path}}")'
             names.append(name)
     except ValueError as exc:
-        return names, f'{json.dumps(service)} is not a valid service template: {exc} (expected e.g. "disk {{path}}")'
+        return (
+            names,
+            f'{json.dumps(service)} is not a valid service template: {exc} (expected e.g. "disk {{path}}")',
+        )
     return names, None
 
 

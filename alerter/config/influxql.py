@@ -136,7 +136,11 @@ def _clauses(tokens: list[Token]) -> dict[str, list[Token]]:
         if tok.kind == "op" and tok.text in "()":
             depth += 1 if tok.text == "(" else -1
         word = tok.word
-        if depth == 0 and (word in ("select", "from", "where") or word in _CLAUSE_ENDS) and word not in clauses:
+        if (
+            depth == 0
+            and (word in ("select", "from", "where") or word in _CLAUSE_ENDS)
+            and word not in clauses
+        ):
             is_call = i + 1 < len(tokens) and tokens[i + 1].text == "("
             if word not in ("fill", "tz") or is_call:
                 current = clauses.setdefault(word, [])
@@ -161,7 +165,10 @@ def _columns(select: list[Token]) -> tuple[str, ...] | None:
 def _field_name(field: list[Token]) -> str | None:
     if len(field) >= 2 and field[-2].word == "as":
         return field[-1].name
-    if any(t.kind == "regex" or (t.kind == "op" and t.text == "*" and _is_wildcard(field, i)) for i, t in enumerate(field)):
+    if any(
+        t.kind == "regex" or (t.kind == "op" and t.text == "*" and _is_wildcard(field, i))
+        for i, t in enumerate(field)
+    ):
         return None
     names: list[str] = []
     depth = 0

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from alerter.config.rules import Location, LoadedRule, Rule, RuleFile, RuleGroup
+from alerter.config.rules import LoadedRule, Location, Rule, RuleFile, RuleGroup
 from alerter.config.yamlsource import Loc, PositionedData, load_yaml, located_problems
 from alerter.errors import ConfigError, Problem
 
@@ -187,7 +187,9 @@ def build_loaded_rule(rule: Rule, group: RuleGroup, location: Location) -> Loade
     """Apply the group's defaults to ``rule`` and compute its digest."""
     interval = rule.interval if rule.interval is not None else group.interval
     labels = {**group.labels, **rule.labels}
-    return LoadedRule(rule, group.name, interval, labels, location, rule_digest(rule, group.name, interval, labels))
+    return LoadedRule(
+        rule, group.name, interval, labels, location, rule_digest(rule, group.name, interval, labels)
+    )
 
 
 def rule_digest(rule: Rule, group: str, interval: float, labels: dict[str, str]) -> str:

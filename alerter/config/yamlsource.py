@@ -82,7 +82,9 @@ def parse_yaml(
     return positioned, problems
 
 
-def load_yaml(path: Path | str, describe: Describe | None = None) -> tuple[PositionedData | None, list[Problem]]:
+def load_yaml(
+    path: Path | str, describe: Describe | None = None
+) -> tuple[PositionedData | None, list[Problem]]:
     """Read and parse a YAML file (see :func:`parse_yaml`); an unreadable file is one problem."""
     p = str(path)
     try:
@@ -131,11 +133,15 @@ class _Builder:
                 merged.update(self._merge_source(value_node, loc))
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
-                self.problems.append((loc, line, col, "a mapping key must be a plain value, not a list or mapping"))
+                self.problems.append(
+                    (loc, line, col, "a mapping key must be a plain value, not a list or mapping")
+                )
                 continue
             key = self._constructor.construct_object(key_node, deep=True)
             if key in first:
-                self.problems.append((loc, line, col, f"duplicate key {_show(key)} (first at line {first[key]})"))
+                self.problems.append(
+                    (loc, line, col, f"duplicate key {_show(key)} (first at line {first[key]})")
+                )
             first[key] = line
             out[key] = self.build(value_node, (*loc, key))
             self.positions[(*loc, key, "__key__")] = (line, col)
@@ -232,7 +238,7 @@ def _field_path(loc: Loc, data: Any) -> tuple[str, ...]:
     parts: list[str] = []
     node = data
     for part in loc:
-        node = node[part] if isinstance(node, dict | list) and _has(node, part) else None
+        node = _child(node, part)
         if isinstance(part, int):
             if isinstance(node, dict):
                 parts = []
@@ -243,10 +249,12 @@ def _field_path(loc: Loc, data: Any) -> tuple[str, ...]:
     return tuple(parts)
 
 
-def _has(node: dict | list, part: str | int) -> bool:
+def _child(node: Any, part: str | int) -> Any:
     if isinstance(node, dict):
-        return part in node
-    return isinstance(part, int) and 0 <= part < len(node)
+        return node.get(part)
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return None
 
 
 def _allowed(model: type[BaseModel], loc: Loc) -> str:

@@ -44,17 +44,26 @@ def test_repository_example_rules_check_clean() -> None:
 
 
 def test_duplicate_name_in_one_file_is_reported_at_the_second(tmp_path: Path) -> None:
-    path = one_rule(tmp_path, f"      - name: r\n        query: '{QUERY}'\n        thresholds: {{warning: 1}}\n")
+    path = one_rule(
+        tmp_path, f"      - name: r\n        query: '{QUERY}'\n        thresholds: {{warning: 1}}\n"
+    )
     assert [str(p) for p in check_rules([path])] == [
         f'{path}:8:9: rule "r": duplicate rule name (first defined at {path}:5:9)'
     ]
 
 
 def test_every_problem_is_reported_not_only_the_first(tmp_path: Path) -> None:
-    path = one_rule(tmp_path, '        service: "x {nope}"\n        summary: "{{ hots }}"\n', query="SELECT * FROM m")
+    path = one_rule(
+        tmp_path, '        service: "x {nope}"\n        summary: "{{ hots }}"\n', query="SELECT * FROM m"
+    )
     messages = [p.message for p in check_rules([path])]
     assert len(messages) == 4, messages
-    assert [m.split(": ")[1] for m in messages] == ['field "query"', 'field "query"', 'field "service"', 'field "summary"']
+    assert [m.split(": ")[1] for m in messages] == [
+        'field "query"',
+        'field "query"',
+        'field "service"',
+        'field "summary"',
+    ]
 
 
 def test_sample_context_has_the_documented_keys_and_the_rules_tags(tmp_path: Path) -> None:
@@ -63,7 +72,12 @@ def test_sample_context_has_the_documented_keys_and_the_rules_tags(tmp_path: Pat
     assert set(ctx) == template_context_keys() == set(SAMPLE_CONTEXT)
     assert ctx["tags"] == {"host": "<host>", "env": "<env>"}
     assert ctx["labels"] == {"team": "t", "owner": "o", "host": "<host>", "env": "<env>"}
-    assert (ctx["host"], ctx["service"], ctx["severity"], ctx["threshold"]) == ("<host>", "r", "critical", 95.0)
+    assert (ctx["host"], ctx["service"], ctx["severity"], ctx["threshold"]) == (
+        "<host>",
+        "r",
+        "critical",
+        95.0,
+    )
     assert ctx["value"] > ctx["threshold"] and ctx["interval"] == 30.0
 
 
@@ -73,10 +87,22 @@ def test_sample_context_has_the_documented_keys_and_the_rules_tags(tmp_path: Pat
         ("{{ host }} {{ value | round(1) }} {{ labels.team }} {{ tags.env }}", "", []),
         ("{% set x = 2 %}{% for k in tags %}{{ k }}{{ x }}{% endfor %}{{ range(2) | list }}", "", []),
         ("{{ hots }} {{ valu }}", "", ['unknown variable "hots"', 'unknown variable "valu"']),
-        ("{{ value | round(1) }}", "        no_data: {policy: alert}\n", ["does not render when the series has no data"]),
+        (
+            "{{ value | round(1) }}",
+            "        no_data: {policy: alert}\n",
+            ["does not render when the series has no data"],
+        ),
         ("{{ value | round(1) }}", "        no_data: {policy: keep}\n", []),
-        ("{{ labels.nope }}", "", ["does not render on a sample event: 'dict object' has no attribute 'nope'"]),
-        ("{{ ''.__class__.__mro__ }}", "", ["does not render on a sample event: access to attribute '__class__'"]),
+        (
+            "{{ labels.nope }}",
+            "",
+            ["does not render on a sample event: 'dict object' has no attribute 'nope'"],
+        ),
+        (
+            "{{ ''.__class__.__mro__ }}",
+            "",
+            ["does not render on a sample event: access to attribute '__class__'"],
+        ),
         ("{% if %}", "", ["template syntax error on its line 1: Expected an expression"]),
     ],
 )
@@ -110,12 +136,28 @@ def test_service_placeholders(service: str, names: list[str], error: str | None)
     [
         ("", 'SELECT mean("v") FROM "m" WHERE time > now() - 1m GROUP BY *', None),
         ("", 'SELECT mean("v") FROM "m" WHERE time > now() - 1m', None),
-        ("        host_tag: node\n", 'SELECT mean("v") FROM "m" WHERE time > now() - 1m', '"node" is not a GROUP BY tag'),
+        (
+            "        host_tag: node\n",
+            'SELECT mean("v") FROM "m" WHERE time > now() - 1m',
+            '"node" is not a GROUP BY tag',
+        ),
         ("        host_tag: env\n", QUERY, None),
-        ("", 'SELECT mean("v") FROM "m" WHERE time > now() - 1m GROUP BY "env"', 'GROUP BY has no "host" tag'),
-        ("        field: max\n", 'SELECT mean("v"), max("v") FROM "m" WHERE time > now() - 1m GROUP BY host', None),
+        (
+            "",
+            'SELECT mean("v") FROM "m" WHERE time > now() - 1m GROUP BY "env"',
+            'GROUP BY has no "host" tag',
+        ),
+        (
+            "        field: max\n",
+            'SELECT mean("v"), max("v") FROM "m" WHERE time > now() - 1m GROUP BY host',
+            None,
+        ),
         ("        field: v\n", 'SELECT /v.*/ FROM "m" WHERE time > now() - 1m GROUP BY host', None),
-        ("", 'SELECT mean("v") FROM "m" WHERE time > now() - 1m GROUP BY host;', "must be a single statement"),
+        (
+            "",
+            'SELECT mean("v") FROM "m" WHERE time > now() - 1m GROUP BY host;',
+            "must be a single statement",
+        ),
         ("", 'SELECT mean("v") WHERE time > now() - 1m GROUP BY host', "has no FROM clause"),
         ("", "", None),
     ],

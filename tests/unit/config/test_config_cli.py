@@ -20,10 +20,14 @@ def test_clean_rules_exit_0_with_a_summary_on_stderr() -> None:
 
 
 def test_problems_are_printed_one_per_line_and_exit_1() -> None:
-    result = CliRunner().invoke(rules, ["check", str(BAD / "bad_duration.bad.yaml"), str(BAD / "empty.bad.yaml")])
+    result = CliRunner().invoke(
+        rules, ["check", str(BAD / "bad_duration.bad.yaml"), str(BAD / "empty.bad.yaml")]
+    )
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
-    assert [line.split(":")[0] for line in lines] == [str(BAD / n) for n in ("bad_duration.bad.yaml",) * 2 + ("empty.bad.yaml",)]
+    assert [line.split(":")[0] for line in lines] == [
+        str(BAD / n) for n in ("bad_duration.bad.yaml",) * 2 + ("empty.bad.yaml",)
+    ]
     assert result.stderr == "3 problems in 2 files\n"
 
 
@@ -37,4 +41,8 @@ def test_default_path_is_rules_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_a_missing_rules_dir_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(rules, ["check"])
-    assert (result.exit_code, result.stdout, result.stderr) == (1, "rules:1:1: no such file or directory\n", "1 problem in 1 file\n")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        1,
+        "rules:1:1: no such file or directory\n",
+        "1 problem in 1 file\n",
+    )

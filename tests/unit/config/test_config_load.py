@@ -71,7 +71,10 @@ def test_digest_is_stable_across_loads_and_moves(tmp_path: Path) -> None:
         ("labels: {team: platform, tier: web}", "labels: {team: platform, tier: api}"),
         ("interval: 30s", "interval: 15s"),
         ("  - name: host", "  - name: hosts"),
-        ("      - name: a\n        query: " + QUERY, "      - name: a\n        query: " + QUERY.replace("1m", "2m")),
+        (
+            "      - name: a\n        query: " + QUERY,
+            "      - name: a\n        query: " + QUERY.replace("1m", "2m"),
+        ),
     ],
     ids=["threshold", "group label", "group interval", "group name", "query"],
 )
@@ -83,7 +86,9 @@ def test_digest_changes_with_the_effective_definition(tmp_path: Path, old: str, 
 
 
 def test_digest_depends_on_effective_values_not_where_they_are_written(tmp_path: Path) -> None:
-    in_rule = RULES.replace("      - name: a\n", "      - name: a\n        interval: 30s\n        labels: {tier: web}\n")
+    in_rule = RULES.replace(
+        "      - name: a\n", "      - name: a\n        interval: 30s\n        labels: {tier: web}\n"
+    )
     assert in_rule != RULES
     before = by_name(load_rules([write(tmp_path, "a/h.yaml", RULES)]))["a"].digest
     after = by_name(load_rules([write(tmp_path, "b/h.yaml", in_rule)]))["a"].digest
@@ -118,7 +123,8 @@ def test_a_broken_file_does_not_hide_the_other_files_rules(tmp_path: Path) -> No
 
 def test_a_broken_rule_is_dropped_and_its_neighbours_load(tmp_path: Path) -> None:
     text = RULES.replace("      - name: b\n", "      - name: b\n        fro: 5m\n").replace(
-        "        thresholds: {warning: 85}\n      - name: b", "        thresholds: {warning: 85}\n        for: 5m\n      - name: b"
+        "        thresholds: {warning: 85}\n      - name: b",
+        "        thresholds: {warning: 85}\n        for: 5m\n      - name: b",
     )
     text += "      - name: c\n        query: x\n        thresholds: {}\n"
     path = write(tmp_path, "h.yaml", text)
@@ -161,4 +167,6 @@ def test_problems_are_sorted_and_raise_for_problems_carries_them_all(tmp_path: P
 def test_load_rule_file_keeps_each_rules_data_location(tmp_path: Path) -> None:
     loaded = load_rule_file(write(tmp_path, "h.yaml", RULES))
     assert [loc for _, loc in loaded.rules] == [("groups", 0, "rules", 0), ("groups", 0, "rules", 1)]
-    assert loaded.positioned is not None and loaded.positioned.position(("groups", 0, "rules", 1, "query")) == (12, 16)
+    assert loaded.positioned is not None and loaded.positioned.position(
+        ("groups", 0, "rules", 1, "query")
+    ) == (12, 16)

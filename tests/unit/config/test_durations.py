@@ -10,7 +10,16 @@ from alerter.config.durations import Duration, format_duration, parse_duration
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("30s", 30.0), ("5m", 300.0), ("1h30m", 5400.0), ("2d", 172800.0), ("1w", 604800.0), ("250ms", 0.25), (" 1.5m ", 90.0), ("0s", 0.0)],
+    [
+        ("30s", 30.0),
+        ("5m", 300.0),
+        ("1h30m", 5400.0),
+        ("2d", 172800.0),
+        ("1w", 604800.0),
+        ("250ms", 0.25),
+        (" 1.5m ", 90.0),
+        ("0s", 0.0),
+    ],
 )
 def test_parse(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
@@ -22,7 +31,9 @@ def test_parse_rejects_with_the_expected_form(text: str) -> None:
         parse_duration(text)
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(0, "0s"), (30, "30s"), (5400, "1h30m"), (90061, "1d1h1m1s"), (0.25, "250ms")])
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0, "0s"), (30, "30s"), (5400, "1h30m"), (90061, "1d1h1m1s"), (0.25, "250ms")]
+)
 def test_format_is_the_inverse_of_parse(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
     assert parse_duration(text) == seconds
@@ -34,7 +45,11 @@ class M(BaseModel):
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [(5, "5 has no unit (expected a duration such as 5s or 5m)"), (1.5, "1.5 has no unit"), (True, "true is not a duration")],
+    [
+        (5, "5 has no unit (expected a duration such as 5s or 5m)"),
+        (1.5, "1.5 has no unit"),
+        (True, "true is not a duration"),
+    ],
 )
 def test_bare_numbers_and_booleans_are_rejected(value: object, message: str) -> None:
     with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):

@@ -33,7 +33,9 @@ def test_there_is_a_case_for_each_known_mistake() -> None:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_bad_rule_file_gives_exactly_its_expected_messages(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_rule_file_gives_exactly_its_expected_messages(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     expected = expected_messages(RULES_BAD / case)
     assert expected, f"{case} has no '# expect: ' lines"
     monkeypatch.chdir(RULES_BAD)

@@ -55,20 +55,50 @@ def test_positions_are_one_based_line_and_column() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("items:\n  - name: a\n    fro: 5m\n", ['f.yaml:3:5: item "a": unknown field "fro" (expected one of: for, inner, name, tags)']),
-        ("items:\n  - name: a\n    inner: {sise: 2}\n", ['f.yaml:3:13: item "a": unknown field "sise" in "inner" (expected one of: size, when)']),
-        ("items:\n  - name: a\n    for: 5 m\n", ['f.yaml:3:10: item "a": field "for": "5 m" is not a duration (expected e.g. 5m, 1h30m)']),
-        ("items:\n  - name: a\n    for: 90\n", ['f.yaml:3:10: item "a": field "for": 90 has no unit (expected a duration such as 90s or 90m)']),
-        ("items:\n  - name: a\n    for:\n", ['f.yaml:3:9: item "a": field "for": null is not a duration (expected e.g. 5m, 1h30m)']),
-        ("items:\n  - name: a\n    inner: {size: big}\n", ['f.yaml:3:19: item "a": field "inner.size": "big" is not valid (expected a whole number)']),
-        ("items:\n  - name: a\n    tags: [x, [y]]\n", ['f.yaml:3:15: item "a": field "tags[1]": a list is not valid (expected text)']),
+        (
+            "items:\n  - name: a\n    fro: 5m\n",
+            ['f.yaml:3:5: item "a": unknown field "fro" (expected one of: for, inner, name, tags)'],
+        ),
+        (
+            "items:\n  - name: a\n    inner: {sise: 2}\n",
+            ['f.yaml:3:13: item "a": unknown field "sise" in "inner" (expected one of: size, when)'],
+        ),
+        (
+            "items:\n  - name: a\n    for: 5 m\n",
+            ['f.yaml:3:10: item "a": field "for": "5 m" is not a duration (expected e.g. 5m, 1h30m)'],
+        ),
+        (
+            "items:\n  - name: a\n    for: 90\n",
+            ['f.yaml:3:10: item "a": field "for": 90 has no unit (expected a duration such as 90s or 90m)'],
+        ),
+        (
+            "items:\n  - name: a\n    for:\n",
+            ['f.yaml:3:9: item "a": field "for": null is not a duration (expected e.g. 5m, 1h30m)'],
+        ),
+        (
+            "items:\n  - name: a\n    inner: {size: big}\n",
+            ['f.yaml:3:19: item "a": field "inner.size": "big" is not valid (expected a whole number)'],
+        ),
+        (
+            "items:\n  - name: a\n    tags: [x, [y]]\n",
+            ['f.yaml:3:15: item "a": field "tags[1]": a list is not valid (expected text)'],
+        ),
         ("items:\n  - inner: {}\n", ['f.yaml:2:5: item "?": missing required field "name"']),
-        ("extra: {when: 1h, sise: 1}\nitems: []\n", ['f.yaml:1:19: unknown field "sise" in "extra" (expected one of: size, when)']),
+        (
+            "extra: {when: 1h, sise: 1}\nitems: []\n",
+            ['f.yaml:1:19: unknown field "sise" in "extra" (expected one of: size, when)'],
+        ),
         ("items: 3\n", ['f.yaml:1:8: field "items": 3 is not valid (expected a list)']),
         ("[1, 2]\n", ["f.yaml:1:1: expected a mapping with keys: extra, items (got a list)"]),
         ("# nothing\n", ["f.yaml:1:1: expected a mapping with keys: extra, items (got an empty document)"]),
-        ("items:\n  - name: a\n    for: 1m\n    for: 2m\n", ['f.yaml:4:5: item "a": duplicate key "for" (first at line 3)']),
-        ("items:\n  - name: a\n    [1]: x\n", ['f.yaml:3:5: item "a": a mapping key must be a plain value, not a list or mapping']),
+        (
+            "items:\n  - name: a\n    for: 1m\n    for: 2m\n",
+            ['f.yaml:4:5: item "a": duplicate key "for" (first at line 3)'],
+        ),
+        (
+            "items:\n  - name: a\n    [1]: x\n",
+            ['f.yaml:3:5: item "a": a mapping key must be a plain value, not a list or mapping'],
+        ),
     ],
 )
 def test_messages(text: str, expected: list[str]) -> None:
@@ -102,4 +132,6 @@ def test_unreadable_file_is_a_problem(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xfe bad")
     positioned, found = load_yaml(path)
     assert positioned is None
-    assert found[0] == Problem(str(path), 1, 1, found[0].message) and found[0].message.startswith("cannot read file")
+    assert found[0] == Problem(str(path), 1, 1, found[0].message) and found[0].message.startswith(
+        "cannot read file"
+    )
