@@ -74,6 +74,9 @@ def load_rules(paths: Sequence[Path | str]) -> RuleSet:
 def rule_files(paths: Sequence[Path | str]) -> tuple[list[Path], list[Problem]]:
     """Expand ``paths``: a file is taken as given, a directory yields its rule files (sorted).
 
+    Walking a directory skips ``tests/`` subfolders, hidden files and folders (``.github/``,
+    ``.pre-commit-config.yaml``) and the non-rule config files in :data:`SKIPPED_FILES`.
+
     A path that does not exist is a problem (a typo in a pre-commit hook must not pass silently).
     """
     files: list[Path] = []
@@ -97,6 +100,8 @@ def _walk(root: Path) -> list[Path]:
             continue
         if any(part in SKIPPED_DIRS for part in relative.parts[:-1]):
             continue
+        if any(part.startswith(".") for part in relative.parts):
+            continue  # .github/workflows/*.yml, .pre-commit-config.yaml: not rules
         if any(fnmatch.fnmatchcase(path.name, pattern) for pattern in SKIPPED_FILES):
             continue
         found.append(path)
