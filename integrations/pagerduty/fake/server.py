@@ -1,9 +1,11 @@
-"""``FakePagerDuty``: a real HTTP server on 127.0.0.1 that behaves like PagerDuty's Events API v2.
+"""``FakePagerDuty``: a real HTTP server on 127.0.0.1 that behaves like PagerDuty (Events v2 + REST).
 
 Place in the flow: test-only. Integration tests point
 :class:`~integrations.pagerduty.events.PagerDutyPager` at :attr:`FakePagerDuty.url` and check what
 arrived (:attr:`~FakePagerDuty.received`), what state it produced (:attr:`~FakePagerDuty.alerts`),
 and how the pager classifies faults injected on demand (:meth:`~FakePagerDuty.inject`).
+Paths under ``/v2/`` are the Events API (:mod:`.events_api`); every other path is the REST
+subset the rotation sync uses (:mod:`.rest_api`, state in :attr:`FakePagerDuty.rest`).
 
 The server is the standard library's threading HTTP server on a free port in a background
 thread: it speaks HTTP/1.1 with keep-alive, so "dropped connection" and "timeout" faults act
@@ -27,11 +29,14 @@ from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from alerter.clock import Clock, SystemClock
 from integrations.pagerduty.fake.events_api import Answer, EventsEndpoint, json_answer
+from integrations.pagerduty.fake.rest_api import RestEndpoint
 from integrations.pagerduty.fake.state import DEFAULT_RATE_LIMIT, RATE_WINDOW_SECONDS, FakeAlert, RateWindow
+
+DEFAULT_API_TOKEN = "fake-pagerduty-rest-token"
 
 
 class Fault(StrEnum):
@@ -86,8 +91,10 @@ class FakePagerDuty:
         rate_window: float = RATE_WINDOW_SECONDS,
         hold_seconds: float = 30.0,
         new_key: Callable[[], str] | None = None,
+        api_token: str = DEFAULT_API_TOKEN,
     ) -> None:
         self.events = EventsEndpoint(clock or SystemClock(), RateWindow(rate_limit, rate_window), new_key)
+        self.rest = RestEndpoint(api_token)
         self.received: list[Received] = []
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
@@ -154,25 +161,31 @@ class FakePagerDuty:
     def violations(self) -> list[str]:
         """Answers of the fake that broke PagerDuty's response schemas (a fake bug; expect [])."""
         with self._lock:
-            return list(self.events.violations)
+            return list(self.events.violations) + list(self.rest.violations)
 
     # -- request handling (called on server threads) ---------------------------------------
     def _take_fault(self) -> Fault | None:
         with self._lock:
             return self._faults.popleft() if self._faults else None
 
-    def _process(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer | Fault:
+    def _process(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer | Fault:
         fault = self._take_fault()
+        url = urlsplit(target)
+        path = url.path
         with self._lock:
             if fault is None:
-                answer: Answer | Fault = self.events.handle(
-                    method, path, headers.get("content-type", "application/json"), body
-                )
+                answer: Answer | Fault = self._route(method, path, url.query, headers, body)
             else:
                 answer = _FAULT_ANSWERS.get(fault, fault)
             status = answer.status if isinstance(answer, Answer) else None
             self.received.append(Received(method, path, headers, body, status, fault))
         return answer
+
+    def _route(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Answer:
+        # One port serves both hosts: events.pagerduty.com paths all start with /v2/, REST ones never do.
+        if path.startswith("/v2/"):
+            return self.events.handle(method, path, headers.get("content-type", "application/json"), body)
+        return self.rest.handle(method, path, parse_qs(query, keep_blank_values=True), headers, body)
 
     def _hold(self) -> None:
         self._release.wait(self._hold_seconds)
@@ -193,11 +206,14 @@ def _handler_for(fake: FakePagerDuty) -> type[BaseHTTPRequestHandler]:
         def do_PUT(self) -> None:
             self._serve("PUT")
 
+        def do_DELETE(self) -> None:
+            self._serve("DELETE")
+
         def _serve(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
-            answer = fake._process(method, urlsplit(self.path).path, headers, body)
+            answer = fake._process(method, self.path, headers, body)
             if answer is Fault.TIMEOUT:
                 fake._hold()
             if isinstance(answer, Fault):
