@@ -54,6 +54,8 @@ from alerter.source.influxql_time import TimeRange, split_time
 Value = float | int | bool | str
 Row = dict[str, Value]
 TagKey = tuple[tuple[str, str], ...]
+Group = tuple[tuple[str, ...], list["StoredSeries"]]
+_GROUPS_CACHE_SIZE = 1024
 
 
 @dataclass(slots=True)
@@ -77,6 +79,13 @@ class StoredMeasurement:
     series: dict[TagKey, StoredSeries] = field(default_factory=dict)
     field_keys: set[str] = field(default_factory=set)
     tag_keys: set[str] = field(default_factory=set)
+    # (tag condition, group keys) -> groups; replay asks the same statements at every tick, so
+    # the per-series tag checks are done once. The store clears it when series or keys change.
+    groups_cache: dict[tuple[Expr | None, tuple[str, ...]], list[Group]] = field(default_factory=dict)
+
+    def changed(self) -> None:
+        """Forget cached groupings (call after adding series or field keys)."""
+        self.groups_cache.clear()
 
 
 def execute(text: str, lookup: Callable[[str], StoredMeasurement | None], now_ns: int) -> StatementResult:
@@ -182,14 +191,8 @@ def _run(
 ) -> Iterator[Series]:
     series_cond, row_cond = _split_condition(condition, data)
     keys = sorted(data.tag_keys) if stmt.group_by is None else sorted(set(stmt.group_by))
-    groups: dict[tuple[str, ...], list[StoredSeries]] = {}
-    for key in sorted(data.series):
-        s = data.series[key]
-        if series_cond is None or _truth(series_cond, s.tags, {}, data):
-            groups.setdefault(tuple(s.tags.get(k, "") for k in keys), []).append(s)
     columns = ("time", *plan.columns)
-    for values in sorted(groups):
-        members = groups[values]
+    for values, members in _groups(data, series_cond, tuple(keys)):
         if plan.calls:
             rows = _aggregate_rows(stmt, plan, members, tr, row_cond, data)
         else:
@@ -199,6 +202,23 @@ def _run(
         if rows:
             tags = dict(zip(keys, values, strict=True)) if stmt.group_by != () else {}
             yield Series(stmt.measurement, columns, tuple(rows), tags)
+
+
+def _groups(data: StoredMeasurement, series_cond: Expr | None, keys: tuple[str, ...]) -> list[Group]:
+    """Series passing the tag condition, grouped by ``keys`` values, both in influxd's order."""
+    cached = data.groups_cache.get((series_cond, keys))
+    if cached is not None:
+        return cached
+    groups: dict[tuple[str, ...], list[StoredSeries]] = {}
+    for key in sorted(data.series):
+        s = data.series[key]
+        if series_cond is None or _truth(series_cond, s.tags, {}, data):
+            groups.setdefault(tuple(s.tags.get(k, "") for k in keys), []).append(s)
+    result = sorted(groups.items())
+    if len(data.groups_cache) >= _GROUPS_CACHE_SIZE:
+        data.groups_cache.clear()
+    data.groups_cache[(series_cond, keys)] = result
+    return result
 
 
 def _split_condition(condition: Expr | None, data: StoredMeasurement) -> tuple[Expr | None, Expr | None]:

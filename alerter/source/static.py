@@ -96,6 +96,7 @@ class StaticSource:
         pending, self._pending = self._pending.by_series, _Pending()
         for (name, tag_items), new in pending.items():
             m = self._measurements.setdefault(name, StoredMeasurement())
+            m.changed()
             series = m.series.get(tag_items)
             if series is None:
                 series = m.series[tag_items] = StoredSeries(dict(tag_items))
