@@ -11,6 +11,7 @@ quiet and small. Debian's 1.6.7 build spells the reporting switch ``reporting-en
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -40,6 +41,11 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _toml_str(path: Path) -> str:
+    """A TOML basic string; JSON string escaping is valid TOML for paths."""
+    return json.dumps(str(path))
 
 
 def render_config(
