@@ -46,3 +46,12 @@ def test_a_missing_rules_dir_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         "rules:1:1: no such file or directory\n",
         "1 problem in 1 file\n",
     )
+
+
+def test_github_format_annotates_the_line() -> None:
+    case = BAD / "unknown_key.bad.yaml"
+    result = CliRunner().invoke(rules, ["check", "--format", "github", str(case)])
+    assert result.exit_code == 1
+    assert result.stdout.startswith(
+        f'::error file={case},line=9,col=9::rule "cpu_high": unknown field "fro" (expected'
+    )
