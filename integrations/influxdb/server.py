@@ -57,12 +57,12 @@ reporting-enabled = false
 bind-address = "127.0.0.1:{rpc_port}"
 
 [meta]
-  dir = "{data_dir / "meta"}"
+  dir = {_toml_str(data_dir / "meta")}
   logging-enabled = false
 
 [data]
-  dir = "{data_dir / "data"}"
-  wal-dir = "{data_dir / "wal"}"
+  dir = {_toml_str(data_dir / "data")}
+  wal-dir = {_toml_str(data_dir / "wal")}
   query-log-enabled = false
 
 [monitor]
