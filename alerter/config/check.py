@@ -21,6 +21,7 @@ Checks that need a known GROUP BY (``GROUP BY *`` or a regex) or known columns a
 
 from __future__ import annotations
 
+import functools
 import json
 import string
 from collections.abc import Iterator, Mapping, Sequence
@@ -35,7 +36,7 @@ from alerter.config.influxql import QueryShape, analyze_query
 from alerter.config.load import LoadedFile, load_rule_file, rule_files
 from alerter.config.rules import LoadedRule, Location, Rule
 from alerter.config.template_context import SAMPLE_CONTEXT, template_context, template_context_keys
-from alerter.config.templates import compile_template
+from alerter.config.templates import Template, compile_template
 from alerter.config.yamlsource import Loc
 from alerter.errors import Problem
 
@@ -251,8 +252,7 @@ def _template_findings(loaded: LoadedRule, shape: QueryShape) -> Iterator[Findin
 def check_template(source: str, loaded: LoadedRule, shape: QueryShape) -> list[str]:
     """Messages for one template: syntax, unknown variables, then rendering on the sample event."""
     try:
-        names = meta.find_undeclared_variables(_PARSER.parse(source))
-        template = compile_template(source)
+        names, template = _compiled(source)
     except TemplateSyntaxError as exc:
         return [f"template syntax error on its line {exc.lineno}: {exc.message}"]
     allowed = template_context_keys()
@@ -277,6 +277,12 @@ def check_template(source: str, loaded: LoadedRule, shape: QueryShape) -> list[s
                 '(expected e.g. {{ value | round(1) if value is not none else "no data" }})'
             )
     return messages
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(source: str) -> tuple[frozenset[str], Template]:
+    """Names the template reads, and the template; cached: rules often share their templates."""
+    return frozenset(meta.find_undeclared_variables(_PARSER.parse(source))), compile_template(source)
 
 
 def _render_error(template: Any, context: Mapping[str, Any]) -> str | None:
