@@ -19,6 +19,7 @@ True
 'ok'
 """
 
+from alerter.model import Event
 from alerter.streams.by import By, by, by_builder
 from alerter.streams.changes import Changed, ChangedState, Stable, changed, changed_state, runs, stable
 from alerter.streams.core import (
@@ -65,7 +66,16 @@ from alerter.streams.folds import (
     with_,
 )
 from alerter.streams.index import Index, periodically_expire
-from alerter.streams.rates import Ticker, ddt, ddt_real, ewma, ewma_timeless, part_time_fast, percentiles, rate
+from alerter.streams.rates import (
+    Ticker,
+    ddt,
+    ddt_real,
+    ewma,
+    ewma_timeless,
+    part_time_fast,
+    percentiles,
+    rate,
+)
 from alerter.streams.time import Scheduler, Task, drive
 from alerter.streams.windows import (
     fixed_event_window,
@@ -74,8 +84,6 @@ from alerter.streams.windows import (
     moving_event_window,
     moving_time_window,
 )
-
-from alerter.model import Event  # noqa: E402  (re-exported for stream authors)
 
 __all__ = [
     "DEFAULT_TTL", "By", "Changed", "ChangedState", "ErrorCollector", "ErrorReporter", "Event", "Fanout",

@@ -179,7 +179,7 @@ _UNKNOWN = object()
 class Stable:
     """See :func:`stable`."""
 
-    __slots__ = ("_buffer", "_ctx", "_dt", "_emit", "_f", "_prev")
+    __slots__ = ("_buffer", "_ctx", "_dt", "_emit", "_f", "_prev", "_start")
 
     def __init__(self, ctx: StreamContext, dt: float, f: str | Callable[[Event], Any],
                  children: tuple[Stream, ...]) -> None:
@@ -188,25 +188,29 @@ class Stable:
         self._f = field_getter(f)
         self._prev: Any = _UNKNOWN
         self._buffer: list[Event] = []
+        self._start = 0.0  # time of the first buffered event
         self._emit = fan_out(children, ctx.on_error)
 
     def __call__(self, event: Event) -> None:
+        t = event.time
+        if t is None:
+            raise ValueError(f"stable: event without time (host={event.host!r}, service={event.service!r})")
         value = self._f(event)
         if self._prev is not _UNKNOWN and clj_eq(value, self._prev):
             if not self._buffer:
                 self._emit(event)
                 return
             self._buffer.append(event)
-            if event.time - self._buffer[0].time >= self._dt:
+            if t - self._start >= self._dt:
                 self._flush()
             return
         self._prev = value
         self._buffer = [event]
-        self._ctx.scheduler.once(event.time + self._dt, self._timeout)
+        self._start = t
+        self._ctx.scheduler.once(t + self._dt, self._timeout)
 
     def _timeout(self) -> None:
-        buffer = self._buffer
-        if buffer and self._ctx.now() - buffer[0].time >= self._dt:
+        if self._buffer and self._ctx.now() - self._start >= self._dt:
             self._flush()
 
     def _flush(self) -> None:
@@ -222,7 +226,7 @@ def stable(ctx: StreamContext, dt: float, f: str | Callable[[Event], Any], *chil
     dropped) and sets a timer at ``e.time + dt`` on the scheduler clock; the buffer is released,
     event by event, when a later event is ``dt`` past the first buffered one (event time) or when
     the timer finds ``now - first.time >= dt``. While stable, events pass straight through.
-    Events need a ``time``.
+    Events need a ``time`` (ValueError otherwise, reported by the parent's isolation).
 
     >>> from alerter.streams.time import Scheduler
     >>> ctx = StreamContext(Scheduler.controlled(0.0)); got = []

@@ -21,7 +21,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from alerter.model import Event
-from alerter.streams.core import EXPIRED, ErrorReporter, Stream, StreamContext, fan_out, is_expired, log_errors
+from alerter.streams.core import (
+    EXPIRED,
+    ErrorReporter,
+    Stream,
+    StreamContext,
+    fan_out,
+    is_expired,
+    log_errors,
+)
 
 Predicate = Callable[[Event], Any]
 

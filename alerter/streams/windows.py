@@ -99,7 +99,7 @@ def _fixed_window(n: float, children: tuple[Stream, ...], on_error: ErrorReporte
         delta = t - s
         dstart = delta - delta % n
         emit(list(buffer))
-        for _ in range(int(round(dstart / n)) - 1):
+        for _ in range(round(dstart / n) - 1):
             emit([])
         start[0] = s + dstart
         buffer[:] = [event]

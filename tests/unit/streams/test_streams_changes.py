@@ -171,3 +171,9 @@ def test_runs(n: int, states: list[str], emitted_at: list[int]) -> None:
     for e in events:
         s(e)
     assert [e.metric for e in got] == emitted_at
+
+
+def test_stable_refuses_untimed_events() -> None:
+    s = stable(StreamContext(Scheduler.controlled(0.0)), 10, "state")
+    with pytest.raises(ValueError, match="stable: event without time"):
+        s(Event(host="a", state="ok"))

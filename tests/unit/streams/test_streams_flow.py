@@ -26,7 +26,7 @@ def test_throttle_windows_are_anchored_at_construction() -> None:
 
 
 def test_throttle_counts_expired_events_and_adds_no_latency() -> None:
-    sched, ctx = _ctx()
+    _sched, ctx = _ctx()
     got: list[Event] = []
     s = throttle(ctx, 2, 5, got.append)
     s(Event(state="expired"))
