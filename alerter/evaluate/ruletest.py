@@ -50,10 +50,8 @@ from alerter.config.load import load_rules
 from alerter.config.rules import LoadedRule, StrictModel
 from alerter.config.yamlsource import PositionedData, load_yaml, located_problems
 from alerter.errors import EvaluationError, Problem
-from alerter.evaluate.compiled import compile_rule
-from alerter.evaluate.evaluate import evaluate
+from alerter.evaluate.replay import replay_rule
 from alerter.evaluate.series_notation import expand
-from alerter.evaluate.state import RuleState
 from alerter.model import Event
 from alerter.source.static import Point, StaticSource
 
@@ -197,7 +195,7 @@ def _run_case(
         return
     source = StaticSource(points)
     names = list(dict.fromkeys(t.rule for t in case.alert_rule_test))
-    timelines: dict[str, dict[float, list[Event]] | str] = {}
+    timelines: dict[str, list[list[Event]] | str] = {}
     for name in names:
         if name in rules:
             horizon = max(t.eval_time for t in case.alert_rule_test if t.rule == name)
@@ -231,30 +229,21 @@ def _points(case: RuleTestCase, interval: float, text: _CaseText, report: RuleTe
     return points
 
 
-def _timeline(loaded: LoadedRule, source: StaticSource, horizon: float) -> dict[float, list[Event]] | str:
-    """Events of every evaluation tick from 0 to ``horizon`` (relative seconds), or an error text."""
-    rule, state = compile_rule(loaded), RuleState()
-    ticks = [k * loaded.interval for k in range(int(math.floor(horizon / loaded.interval)) + 1)]
-
-    async def run() -> list[list[Event]]:
-        out = []
-        for tick in ticks:
-            (result,) = await source.query([loaded.rule.query], now=T0 + tick)
-            out.append(evaluate(rule, result, state, T0 + tick))
-        return out
-
+def _timeline(loaded: LoadedRule, source: StaticSource, horizon: float) -> list[list[Event]] | str:
+    """Events of every evaluation tick (k-th = at k * interval) up to ``horizon``, or an error text."""
     try:
-        return dict(zip(ticks, anyio.run(run), strict=True))
+        ticks = anyio.run(replay_rule, loaded, source, T0, T0 + horizon)
     except EvaluationError as exc:
         return str(exc)
+    return [tick.events for tick in ticks]
 
 
-def _compare(check: AlertTest, loaded: LoadedRule, timeline: dict[float, list[Event]] | str) -> str:
+def _compare(check: AlertTest, loaded: LoadedRule, timeline: list[list[Event]] | str) -> str:
     at = format_duration(check.eval_time)
     if isinstance(timeline, str):
         return f"eval_time {at}, rule {check.rule}: evaluation failed: {timeline}"
-    tick = math.floor(check.eval_time / loaded.interval) * loaded.interval
-    alerts = [e for e in timeline[tick] if e.state != "ok"]
+    events = timeline[math.floor(check.eval_time / loaded.interval)]
+    alerts = [e for e in events if e.state != "ok"]
     unmatched = list(alerts)
     missing = []
     for exp in check.exp_alerts:
@@ -270,7 +259,7 @@ def _compare(check: AlertTest, loaded: LoadedRule, timeline: dict[float, list[Ev
     lines += [f"      {'MISSING ' if e in missing else ''}{_describe_expected(e)}" for e in check.exp_alerts]
     lines.append("    got:" + ("" if alerts else " no alerts"))
     lines += [f"      {'UNEXPECTED ' if a in unmatched else ''}{_describe_event(a)}" for a in alerts]
-    pending = [e for e in timeline[tick] if e.attributes.get("reason") == "pending"]
+    pending = [e for e in events if e.attributes.get("reason") == "pending"]
     if pending:
         lines.append("    pending (for: not yet elapsed): " + ", ".join(str(e.host or e.service) for e in pending))
     return "\n".join(lines)
