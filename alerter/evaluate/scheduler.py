@@ -46,7 +46,7 @@ class EvaluationScheduler:
 
     Follows the engine's rule set by itself (it subscribes to :meth:`RuleEngine.on_change`):
     after a reload, unchanged rules keep their job, removed rules' jobs go, new rules get one.
-    Call :meth:`start` from inside the running event loop and :meth:`shutdown` when done.
+    Call :meth:`start` from inside the running event loop and ``await`` :meth:`aclose` when done.
     """
 
     def __init__(self, engine: RuleEngine, clock: Clock, timing: Timing | None = None) -> None:
@@ -67,11 +67,21 @@ class EvaluationScheduler:
         """Start running jobs; must be called with the event loop running (e.g. in ``async def main``)."""
         self._scheduler.start()
 
-    def shutdown(self) -> None:
-        """Stop scheduling and cancel running evaluations (idempotent)."""
+    async def aclose(self) -> None:
+        """Stop scheduling, cancel running evaluations and wait until they are gone (idempotent)."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
-        self._batcher.cancel()
+        await asyncio.sleep(0)  # APScheduler runs its shutdown (cancelling job tasks) via call_soon
+        await self._batcher.aclose()
+
+    def next_runs(self) -> dict[str, float]:
+        """Each rule's next evaluation time (POSIX seconds) once started, for the status page."""
+        runs: dict[str, float] = {}
+        for job in self._scheduler.get_jobs():
+            when = getattr(job, "next_run_time", None)  # absent on jobs of a scheduler not started
+            if job.id.startswith(_RULE_JOB) and when is not None:
+                runs[job.id.removeprefix(_RULE_JOB)] = when.timestamp()
+        return runs
 
     def every(self, job_id: str, interval: float, func: Callable[[], object]) -> None:
         """Call ``func()`` every ``interval`` seconds on the event loop thread (e.g. the reload poll).
@@ -153,6 +163,8 @@ class _SameTickBatcher:
             log.exception("evaluation of rules %s failed", ", ".join(names))
         done.set_result(None)
 
-    def cancel(self) -> None:
-        for task in list(self._tasks):
+    async def aclose(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
