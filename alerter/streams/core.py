@@ -8,6 +8,9 @@ injected :data:`ErrorReporter` and the remaining children still run.
 
 There is no global state (no ``*exception-stream*``): the error reporter and the scheduler are
 passed in explicitly, through :class:`StreamContext` for streams that need time.
+
+Streams keep plain mutable state and take no locks: run a pipeline and its scheduler on one
+thread (the engine's event loop), which is also what keeps the per-event cost under a microsecond.
 """
 
 from __future__ import annotations

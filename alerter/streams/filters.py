@@ -22,7 +22,6 @@ from typing import Any
 
 from alerter.model import Event
 from alerter.streams.core import (
-    EXPIRED,
     ErrorReporter,
     Stream,
     StreamContext,
@@ -250,7 +249,7 @@ def expired(ctx: StreamContext, *children: Stream) -> Callable[[Event], None]:
     now = ctx.now
 
     def stream(event: Event) -> None:
-        if event.state == EXPIRED or is_expired(event, now()):
+        if is_expired(event, now()):
             emit(event)
 
     return stream

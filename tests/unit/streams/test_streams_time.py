@@ -134,3 +134,9 @@ def test_drive_runs_due_tasks_each_tick() -> None:
         asyncio.run(drive(s, tick=1.0, sleep=fake_sleep))
     assert seen == [1.0, 2.0]
     assert ticks == 3
+
+
+@pytest.mark.parametrize("tick", [0.0, -1.0, float("inf")])
+def test_drive_rejects_a_bad_tick(tick: float) -> None:
+    with pytest.raises(ValueError, match="tick must be a positive number"):
+        asyncio.run(drive(Scheduler.controlled(), tick=tick))
