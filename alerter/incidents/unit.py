@@ -150,9 +150,14 @@ class StoreTransaction:
         return self.apply(lifecycle.resolve(*self._parts(row), who, now, note))
 
     def apply(self, decision: Decision) -> Applied:
-        """Write a lifecycle decision: incident row, the observed alert, history, timeline."""
-        row = self._incident_row(decision.incident.key, lock=True)
-        if row is None:
+        """Write a lifecycle decision: incident row, the observed alert, history, timeline.
+
+        An ``OPENED`` decision inserts; any other updates the incident with its key (raises
+        UnknownIncident if there is none).
+        """
+        if Transition.OPENED in decision.transitions:
+            # always a new row: if another writer took this key meanwhile, the unique index
+            # refuses it and run() retries, instead of this decision overwriting their incident
             row = Incident(
                 opened_at=decision.at,
                 last_change_at=decision.at,
@@ -162,6 +167,8 @@ class StoreTransaction:
                 group_key="",
                 key=decision.incident.key,
             )
+        else:
+            row = self._require(decision.incident.key, lock=True)
         copy_incident(decision, row)
         self.session.add(row)
         self.session.flush()

@@ -12,7 +12,13 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from alerter.incidents.lifecycle import IncidentStateError, IncidentStatus, LifecyclePolicy, Transition
+from alerter.incidents.lifecycle import (
+    IncidentStateError,
+    IncidentStatus,
+    LifecyclePolicy,
+    Transition,
+    open_incident,
+)
 from alerter.incidents.records import AlertObservation
 from alerter.incidents.store import IncidentStore
 from alerter.incidents.tables import Alert, Incident, SuppressionReason, metadata
@@ -360,3 +366,13 @@ def _wait_until_blocked_on_a_lock(store: IncidentStore) -> None:
                 return
             conn.execute("SELECT pg_sleep(0.005)")
     raise AssertionError("the second writer never blocked on the first one's lock")
+
+
+def test_an_opened_decision_never_overwrites_the_incident_holding_its_key(store: IncidentStore) -> None:
+    """A writer that computed the same new key as a racing winner must fail (and retry), not merge."""
+    first = store.observe(obs("a", CRIT, T0), POLICY)
+    stale = open_incident(first.key or "", "other-group", "t", obs("b", CRIT, T0 + 1).snapshot(), T0 + 1)
+    with pytest.raises(IntegrityError), store.transaction() as tx:
+        tx.apply(stale)
+    (record,) = store.restart_state().open_incidents
+    assert (record.incident.group_key, [a.fingerprint for a in record.alerts]) == ("db/prod", ["a"])
