@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from alerter.clock import Clock
 from alerter.config.rules import LoadedRule
@@ -206,6 +207,28 @@ class RuleEngine:
     def state(self, name: str) -> RuleState:
         """The per-series state of active rule ``name`` (KeyError if none), e.g. to persist it."""
         return self._rules[name].state
+
+    def saved_states(self) -> dict[str, dict[str, Any]]:
+        """Every active rule's state as JSON-ready data, by name, with the digest it belongs to.
+
+        Persist it on shutdown (or periodically) and hand it to :meth:`restore_states` after a
+        restart, so pending ``for:`` timers and firing alerts continue instead of starting over.
+        """
+        return {name: {"digest": rt.loaded.digest, "state": rt.state.to_dict()} for name, rt in self._rules.items()}
+
+    def restore_states(self, saved: Mapping[str, Mapping[str, Any]]) -> list[str]:
+        """Restore states from :meth:`saved_states` for active rules whose digest is unchanged.
+
+        A rule whose definition changed since (different digest) keeps its fresh state, as a reload
+        would give it. Returns the names restored. Raises ValueError on data of another format.
+        """
+        restored = []
+        for name, entry in saved.items():
+            rt = self._rules.get(name)
+            if rt is not None and rt.loaded.digest and entry.get("digest") == rt.loaded.digest:
+                rt.state = RuleState.from_dict(entry["state"])
+                restored.append(name)
+        return restored
 
     def status(self, name: str) -> RuleStatus:
         """A snapshot of active rule ``name``'s health (KeyError if none)."""

@@ -63,7 +63,7 @@ class PrintingSink:
         self._last[key] = event.state
         changed = previous != event.state and not (previous is None and event.state == Severity.OK.value)
         if event.state != Severity.OK.value or changed:
-            print(self.format(event), file=self._out)
+            print(self.format(event), file=self._out, flush=True)
 
     def format(self, event: Event) -> str:
         """The line printed for ``event`` (without colour codes unless colour is on)."""

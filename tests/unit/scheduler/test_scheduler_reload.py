@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -214,3 +215,17 @@ def test_files_digest_sees_edits_new_and_removed_files(tmp_path: Path) -> None:
     assert len({first, second, third}) == 3
     assert files_digest([tmp_path]) == second
     assert files_digest([tmp_path / "missing.yaml"]) != files_digest([tmp_path / "other.yaml"])
+
+
+async def test_saved_states_restore_after_a_restart_only_for_unchanged_rules(clock: FakeClock, source: FakeSource) -> None:
+    engine = RuleEngine(source, [].append, clock)
+    engine.apply([make_rule("a", **{"for": "5m"}), make_rule("b")])
+    source.answers = {query_of("a"): 99.0, query_of("b"): 99.0}
+    await engine.run(["a", "b"], now=START)
+    saved = json.loads(json.dumps(engine.saved_states()))
+
+    restarted = RuleEngine(source, [].append, clock)
+    restarted.apply([make_rule("a", **{"for": "5m"}), make_rule("b", critical=50.0)])
+    assert restarted.restore_states(saved) == ["a"]
+    assert restarted.state("a") == engine.state("a")  # the pending for: timer continues
+    assert restarted.state("b").series == {}
