@@ -45,6 +45,7 @@ from alerter.streams.filters import (
     not_expired,
     over,
     split,
+    splitp,
     tagged,
     tagged_all,
     tagged_any,
@@ -93,7 +94,7 @@ __all__ = [
     "exception_event", "expire", "expired", "fan_out", "fixed_event_window", "fixed_offset_time_window",
     "fixed_time_window", "is_expired", "log_errors", "match", "moving_event_window",
     "moving_time_window", "not_expired", "over", "part_time_fast", "percentiles", "periodically_expire",
-    "project", "rate", "rollup", "runs", "sdo", "sflatten", "smap", "smapcat", "split", "sreduce",
+    "project", "rate", "rollup", "runs", "sdo", "sflatten", "smap", "smapcat", "split", "splitp", "sreduce",
     "stable", "tag", "tagged", "tagged_all", "tagged_any", "throttle", "under", "untag", "where",
     "with_",
 ]

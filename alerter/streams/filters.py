@@ -153,6 +153,40 @@ def split(
     return stream
 
 
+def splitp(
+    pred: Callable[[Any, Any], Any],
+    expr: Callable[[Event], Any],
+    *clauses: tuple[Any, Stream],
+    default: Stream | None = None,
+    on_error: ErrorReporter = log_errors,
+) -> Callable[[Event], None]:
+    """Send each event to the first clause whose ``pred(test, expr(e))`` holds, else ``default``.
+
+    Unlike :func:`split`, no match and no default raises ValueError (Riemann raises
+    IllegalArgumentException), reported by the enclosing stream.
+
+    >>> import operator
+    >>> crit, warn = [], []
+    >>> s = splitp(operator.lt, lambda e: e.metric, (90, crit.append), (50, warn.append))
+    >>> s(Event(metric=95)); s(Event(metric=60)); (len(crit), len(warn))
+    (1, 1)
+    """
+    compiled = tuple((test, fan_out((c,), on_error)) for test, c in clauses)
+    fallback = fan_out((default,), on_error) if default is not None else None
+
+    def stream(event: Event) -> None:
+        value = expr(event)
+        for test, child in compiled:
+            if pred(test, value):
+                child(event)
+                return
+        if fallback is None:
+            raise ValueError(f"splitp: no clause matches {value!r} and there is no default")
+        fallback(event)
+
+    return stream
+
+
 def _tag_list(tags: str | Iterable[str]) -> tuple[str, ...]:
     return (tags,) if isinstance(tags, str) else tuple(tags)
 

@@ -19,6 +19,7 @@ from alerter.streams import (
     over,
     sdo,
     split,
+    splitp,
     tagged,
     tagged_all,
     tagged_any,
@@ -149,3 +150,18 @@ def test_expired_and_not_expired_use_scheduler_time_and_default_ttl() -> None:
         not_expired(ctx, alive.append)(e)
     assert dead == [events[1], events[3]]
     assert alive == [events[0], events[2], events[4]]
+
+
+def test_splitp_first_clause_default_and_no_match_raises() -> None:
+    import operator
+
+    crit: list[Event] = []
+    warn: list[Event] = []
+    rest: list[Event] = []
+    s = splitp(operator.lt, lambda e: e.metric, (90, crit.append), (50, warn.append), default=rest.append)
+    for m in [95, 60, 10]:
+        s(Event(metric=m))
+    assert [len(crit), len(warn), len(rest)] == [1, 1, 1]
+    strict = splitp(operator.eq, lambda e: e.state, ("critical", crit.append))
+    with pytest.raises(ValueError, match="no clause matches 'ok'"):
+        strict(Event(state="ok"))
