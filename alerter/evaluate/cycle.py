@@ -25,7 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 from alerter.clock import Clock
-from alerter.config.rules import LoadedRule
+from alerter.config.rules import LoadedRule, Location
 from alerter.errors import AlerterError, ConfigError, Problem, SourceError
 from alerter.evaluate import engine_events
 from alerter.evaluate.compiled import CompiledRule, compile_rule
@@ -178,11 +178,14 @@ class RuleEngine:
     def _compile_all(self, rules: Sequence[LoadedRule]) -> dict[str, CompiledRule]:
         problems: list[Problem] = []
         compiled: dict[str, CompiledRule] = {}
+        first: dict[str, Location] = {}
         for loaded in rules:
-            if loaded.name in compiled:
-                loc = loaded.location
-                problems.append(Problem(loc.path, loc.line, loc.col, f'rule "{loaded.name}" is defined twice'))
+            if loaded.name in first:
+                loc, where = loaded.location, first[loaded.name]
+                message = f'rule "{loaded.name}": duplicate rule name (first defined at {where})'
+                problems.append(Problem(loc.path, loc.line, loc.col, message))
                 continue
+            first[loaded.name] = loaded.location
             try:
                 compiled[loaded.name] = self._compile(loaded)
             except ConfigError as exc:

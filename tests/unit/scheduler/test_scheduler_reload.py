@@ -84,7 +84,7 @@ async def test_apply_refuses_duplicates_and_uncompilable_rules_and_changes_nothi
         engine.apply([make_rule("b", line=3), make_rule("b", line=5), bad_template])
 
     messages = [str(p) for p in info.value.problems]
-    assert messages[0] == 'rules/test.yaml:5:5: rule "b" is defined twice'
+    assert messages[0] == 'rules/test.yaml:5:5: rule "b": duplicate rule name (first defined at rules/test.yaml:3:5)'
     assert messages[1].startswith('rules/test.yaml:9:5: rule "t": summary template:')
     assert list(engine.rules) == ["a"]
 
