@@ -27,17 +27,19 @@ import math
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
 from alerter.source import Series, StatementResult
+from alerter.source.influxql_buckets import MISSING, bucket_start, bucket_values, fill
 from alerter.source.influxql_parse import (
     BinOp,
     Boolean,
     Call,
     Duration,
     Expr,
+    Field,
     Ident,
     InvalidQuery,
     Number,
@@ -46,6 +48,7 @@ from alerter.source.influxql_parse import (
     Select,
     String,
     Unsupported,
+    Wildcard,
     parse_statement,
 )
 from alerter.source.influxql_reduce import AGGREGATES, REDUCERS, SELECTORS, check_types
@@ -56,6 +59,7 @@ Row = dict[str, Value]
 TagKey = tuple[tuple[str, str], ...]
 Group = tuple[tuple[str, ...], list["StoredSeries"]]
 _GROUPS_CACHE_SIZE = 1024
+_MAX_BUCKETS = 100_000
 
 
 @dataclass(slots=True)
@@ -93,8 +97,13 @@ def execute(text: str, lookup: Callable[[str], StoredMeasurement | None], now_ns
     try:
         stmt = parse_statement(text)
         time_range, condition = split_time(stmt.condition, now_ns)
-        plan = _Plan.of(stmt)
         data = lookup(stmt.measurement)
+        if any(isinstance(f.expr, Wildcard) for f in stmt.fields):
+            if data is None:
+                return StatementResult()
+            stmt = _expand_wildcard(stmt, data)
+        plan = _Plan.of(stmt)
+        _check_interval(stmt, time_range)
         if data is None or time_range.empty:
             return StatementResult()
         return StatementResult(series=tuple(_run(stmt, plan, data, time_range, condition)))
@@ -102,6 +111,25 @@ def execute(text: str, lookup: Callable[[str], StoredMeasurement | None], now_ns
         return StatementResult(error=f"error parsing query: {exc}")
     except (Unsupported, InvalidQuery) as exc:
         return StatementResult(error=str(exc))
+
+
+def _expand_wildcard(stmt: Select, data: StoredMeasurement) -> Select:
+    """``SELECT *`` -> every field and every tag not grouped by, sorted by name (as influxd)."""
+    if len(stmt.fields) != 1:
+        raise Unsupported("* together with other fields in the SELECT list")
+    grouped = data.tag_keys if stmt.group_by is None else set(stmt.group_by)
+    names = sorted(data.field_keys | (data.tag_keys - grouped))
+    fields = tuple(Field(Ident(n, "field" if n in data.field_keys else "tag")) for n in names)
+    return replace(stmt, fields=fields)
+
+
+def _check_interval(stmt: Select, tr: TimeRange) -> None:
+    if stmt.interval is None:
+        return
+    if tr.lower is None:
+        raise Unsupported("GROUP BY time(...) without a lower time bound (influxd would start in 1970)")
+    if (tr.upper - tr.lower) // stmt.interval > _MAX_BUCKETS:
+        raise Unsupported(f"GROUP BY time(...) with more than {_MAX_BUCKETS} buckets")
 
 
 # --- planning ----------------------------------------------------------------------------------
@@ -122,6 +150,8 @@ class _Plan:
             raise InvalidQuery("mixing aggregate and non-aggregate queries is not supported")
         if not calls and not raw:
             raise InvalidQuery("at least 1 non-time field must be queried")
+        if raw and stmt.interval is not None:
+            raise InvalidQuery("GROUP BY requires at least one aggregate function")
         for call in calls:
             _check_call(call)
         names = [f.alias or "_".join(_names(f.expr)) or "" for f in stmt.fields]
@@ -295,6 +325,7 @@ def _aggregate_rows(
 ) -> list[tuple[Any, ...]]:
     points_by_field: dict[str, list[tuple[int, Any]]] = {}
     results: dict[int, tuple[int, Any] | None] = {}
+    points_by_call: list[list[tuple[int, Any]]] = []
     for call in plan.calls:
         name = call.args[0].name  # type: ignore[union-attr]  # _check_call made it an Ident
         points = points_by_field.get(name)
@@ -304,7 +335,12 @@ def _aggregate_rows(
         if error:
             raise InvalidQuery(error)
         pct = call.args[1].value if call.name == "percentile" else None  # type: ignore[union-attr]
+        if stmt.interval is not None:
+            points_by_call.append(points)
+            continue
         results[id(call)] = REDUCERS[call.name](points, pct)
+    if stmt.interval is not None:
+        return _bucket_rows(stmt, plan, points_by_call, tr)
     if all(r is None for r in results.values()):
         return []
     if plan.selector_time:
@@ -318,6 +354,35 @@ def _aggregate_rows(
 
     values = [_calc(f.expr, resolve) for f in stmt.fields]
     return [(time_ns / 1e9, *values)]
+
+
+def _bucket_rows(
+    stmt: Select, plan: _Plan, points_by_call: list[list[tuple[int, Any]]], tr: TimeRange
+) -> list[tuple[Any, ...]]:
+    """One row per GROUP BY time bucket (see :mod:`alerter.source.influxql_buckets`)."""
+    if not any(points_by_call):
+        return []
+    interval, offset = stmt.interval or 1, stmt.offset
+    first = bucket_start(tr.lower or 0, interval, offset)
+    starts = range(first, bucket_start(tr.upper, interval, offset) + 1, interval)
+    columns: dict[int, list[Any]] = {}
+    for call, points in zip(plan.calls, points_by_call, strict=True):
+        pct = call.args[1].value if call.name == "percentile" else None  # type: ignore[union-attr]
+        values = bucket_values(points, REDUCERS[call.name], pct, starts, offset)
+        columns[id(call)] = fill(values, stmt.fill, call.name == "count")
+    rows: list[tuple[Any, ...]] = []
+    for j, start in enumerate(starts):
+        if all(col[j] is MISSING for col in columns.values()):
+            continue
+
+        def resolve(call: Call, j: int = j) -> Any:
+            v = columns[id(call)][j]
+            return None if v is MISSING else v
+
+        rows.append((start / 1e9, *(_calc(f.expr, resolve) for f in stmt.fields)))
+    if stmt.descending:
+        rows.reverse()
+    return rows
 
 
 def _field_points(

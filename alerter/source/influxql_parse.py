@@ -5,7 +5,8 @@ them to influxd, the in-memory one parses them here and :mod:`alerter.source.inf
 them. Only the subset alert rules use is understood::
 
     SELECT <expr> [AS alias][, ...] FROM "m" [WHERE cond]
-        [GROUP BY tag[, tag...] | GROUP BY *] [fill(...)] [ORDER BY time [ASC|DESC]] [LIMIT n]
+        [GROUP BY [time(interval[, offset]),] tag[, tag...] | GROUP BY *] [fill(...)]
+        [ORDER BY time [ASC|DESC]] [LIMIT n]
 
 Anything else raises :class:`Unsupported` naming the part (so the caller reports an error instead of
 a wrong answer); malformed text raises :class:`ParseError`. Precedence follows InfluxDB 1.x
@@ -81,6 +82,11 @@ class Now:
 
 
 @dataclass(frozen=True, slots=True)
+class Wildcard:
+    """``*`` in ``SELECT *``: every field and every tag not grouped by."""
+
+
+@dataclass(frozen=True, slots=True)
 class Ident:
     """A field, tag or ``time``; ``cast`` is the ``::tag`` / ``::field`` hint, if any."""
 
@@ -101,7 +107,7 @@ class BinOp:
     right: Expr
 
 
-Expr = Number | String | Boolean | Regex | Duration | Now | Ident | Call | BinOp
+Expr = Number | String | Boolean | Regex | Duration | Now | Ident | Call | BinOp | Wildcard
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +117,20 @@ class Field:
 
 
 @dataclass(frozen=True, slots=True)
+class Fill:
+    """``fill(...)`` of GROUP BY time: null (default), none, previous, linear, or a number."""
+
+    kind: str = "null"
+    value: int | float = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Select:
-    """One SELECT statement. ``group_by`` is None for GROUP BY *, else the tag keys (maybe none)."""
+    """One SELECT statement.
+
+    ``group_by`` is None for GROUP BY *, else the tag keys (maybe none); ``interval`` and ``offset``
+    (ns) come from GROUP BY time(interval[, offset]); ``fill`` only matters with an interval.
+    """
 
     fields: tuple[Field, ...]
     measurement: str
@@ -120,6 +138,9 @@ class Select:
     group_by: tuple[str, ...] | None = ()
     descending: bool = False
     limit: int = 0
+    interval: int | None = None
+    offset: int = 0
+    fill: Fill = Fill()
 
 
 # --- lexer -------------------------------------------------------------------------------------
@@ -257,7 +278,8 @@ class _Parser:
         if self.tok.keyword == "WHERE":
             self.next()
             condition = self.expr(0)
-        group_by = self.group_by()
+        group_by, interval, offset = self.group_by()
+        fill = self.fill()
         descending = self.order_by()
         limit = self.limit()
         tok = self.tok
@@ -265,7 +287,7 @@ class _Parser:
             raise Unsupported(tok.keyword)
         if tok.kind != "eof":
             raise ParseError(f"found {tok.text!r}, expected end of statement at char {tok.pos + 1}")
-        return Select(fields, measurement, condition, group_by, descending, limit)
+        return Select(fields, measurement, condition, group_by, descending, limit, interval, offset, fill)
 
     def fields(self) -> tuple[Field, ...]:
         fields = [self.field()]
@@ -276,7 +298,8 @@ class _Parser:
 
     def field(self) -> Field:
         if self.tok.text == "*" and self.tok.kind == "op":
-            raise Unsupported("SELECT *")
+            self.next()
+            return Field(Wildcard())
         expr = self.expr(0)
         alias = None
         if self.tok.keyword == "AS":
@@ -294,30 +317,22 @@ class _Parser:
             raise Unsupported("FROM several measurements")
         return name
 
-    def group_by(self) -> tuple[str, ...] | None:
-        keys: tuple[str, ...] | None = ()
-        if self.tok.keyword == "GROUP":
-            self.next()
-            self.expect("BY")
-            keys = self.dimensions()
-        if self.tok.keyword == "FILL":
-            # fill() only affects empty GROUP BY time() buckets, which this subset never has
-            self.next()
-            self.expect("(")
-            while self.tok.text != ")" and self.tok.kind != "eof":
-                self.next()
-            self.expect(")")
-        return keys
-
-    def dimensions(self) -> tuple[str, ...] | None:
+    def group_by(self) -> tuple[tuple[str, ...] | None, int | None, int]:
+        """GROUP BY tags (None = all) and the time interval and offset (ns) if grouped by time."""
+        if self.tok.keyword != "GROUP":
+            return (), None, 0
+        self.next()
+        self.expect("BY")
         keys: list[str] = []
         star = False
+        interval: int | None = None
+        offset = 0
         while True:
             if self.tok.text == "*" and self.tok.kind == "op":
                 self.next()
                 star = True
             elif self.tok.keyword == "TIME" and self.tokens[self.i + 1].text == "(":
-                raise Unsupported("GROUP BY time(...)")
+                interval, offset = self.time_dimension()
             elif self.tok.text == "/":
                 raise Unsupported("GROUP BY /regex/")
             else:
@@ -325,7 +340,40 @@ class _Parser:
             if self.tok.text != ",":
                 break
             self.next()
-        return None if star else tuple(keys)
+        return (None if star else tuple(keys)), interval, offset
+
+    def time_dimension(self) -> tuple[int, int]:
+        self.next()
+        self.expect("(")
+        interval = self.duration("time() interval")
+        offset = 0
+        if self.tok.text == ",":
+            self.next()
+            offset = self.duration("time() offset")
+        self.expect(")")
+        if interval <= 0:
+            raise InvalidQuery("time dimension must have a positive duration")
+        return interval, offset % interval
+
+    def duration(self, what: str) -> int:
+        expr = self.unary()
+        if not isinstance(expr, Duration):
+            raise Unsupported(f"{what} that is not a duration literal")
+        return expr.ns
+
+    def fill(self) -> Fill:
+        """fill(...); influxd accepts (and ignores) it without GROUP BY time, so do we."""
+        if self.tok.keyword != "FILL":
+            return Fill()
+        self.next()
+        self.expect("(")
+        option = self.unary()
+        self.expect(")")
+        if isinstance(option, Number):
+            return Fill("value", option.value)
+        if isinstance(option, Ident) and option.name.lower() in ("null", "none", "previous", "linear"):
+            return Fill(option.name.lower())
+        raise ParseError("fill() takes null, none, previous, linear or a number")
 
     def order_by(self) -> bool:
         if self.tok.keyword != "ORDER":

@@ -10,6 +10,7 @@ from alerter.source.influxql_parse import (
     Call,
     Duration,
     Field,
+    Fill,
     Ident,
     Now,
     Number,
@@ -18,12 +19,15 @@ from alerter.source.influxql_parse import (
     Select,
     String,
     Unsupported,
+    Wildcard,
     parse_statement,
     split_statements,
     tokenize,
 )
 
-M5 = 5 * 60 * 10**9
+S = 10**9
+M1 = 60 * S
+M5 = 5 * M1
 
 PARSED: list[tuple[str, Select]] = [
     ("SELECT v FROM cpu", Select((Field(Ident("v")),), "cpu")),
@@ -101,10 +105,31 @@ PARSED: list[tuple[str, Select]] = [
     ("SELECT mean(v) FROM m GROUP BY *", Select((Field(Call("mean", (Ident("v"),))),), "m", None, None)),
     (
         "SELECT mean(v) FROM m GROUP BY host fill(none)",
-        Select((Field(Call("mean", (Ident("v"),))),), "m", None, ("host",)),
+        Select((Field(Call("mean", (Ident("v"),))),), "m", None, ("host",), fill=Fill("none")),
     ),
     ("SELECT v FROM m ORDER BY time DESC LIMIT 3", Select((Field(Ident("v")),), "m", None, (), True, 3)),
     ("SELECT v FROM m ORDER BY time ASC", Select((Field(Ident("v")),), "m")),
+    ("SELECT * FROM m GROUP BY *", Select((Field(Wildcard()),), "m", None, None)),
+    (
+        "SELECT max(v) FROM m GROUP BY time(1m, -10s), host fill(-1)",
+        Select(
+            (Field(Call("max", (Ident("v"),))),),
+            "m",
+            None,
+            ("host",),
+            False,
+            0,
+            M1,
+            M1 - 10 * S,
+            Fill("value", -1),
+        ),
+    ),
+    (
+        "SELECT max(v) FROM m GROUP BY host, time(5m) FILL(previous) LIMIT 2",
+        Select(
+            (Field(Call("max", (Ident("v"),))),), "m", None, ("host",), False, 2, 5 * M1, 0, Fill("previous")
+        ),
+    ),
     (
         "SELECT v FROM m WHERE time >= '2026-01-01T00:00:00Z' AND time < 1500000000000000000",
         Select(
@@ -136,9 +161,6 @@ def test_duration_units(literal: str, ns: int) -> None:
 
 
 UNSUPPORTED: list[tuple[str, str]] = [
-    ("SELECT mean(v) FROM m GROUP BY time(1m)", "GROUP BY time(...)"),
-    ("SELECT mean(v) FROM m WHERE time > now() - 1h GROUP BY time(5m), host", "GROUP BY time(...)"),
-    ("SELECT * FROM m", "SELECT *"),
     ("SHOW MEASUREMENTS", "SHOW statements (only SELECT)"),
     ("SELECT v FROM /cpu.*/", "FROM /regex/"),
     ("SELECT v FROM db.rp.m", "FROM with a database or retention policy"),
@@ -149,6 +171,7 @@ UNSUPPORTED: list[tuple[str, str]] = [
     ("SELECT v INTO x FROM m", "SELECT ... INTO"),
     ("SELECT v FROM m tz('Europe/Paris')", "TZ"),
     ("SELECT v::integer FROM m", "type cast ::integer"),
+    ("SELECT mean(v) FROM m GROUP BY time(now())", "time() interval that is not a duration literal"),
 ]
 
 
@@ -168,6 +191,10 @@ MALFORMED: list[tuple[str, str]] = [
     ("SELECT v FROM m WHERE a = 'x' )", "found ')', expected end of statement at char 31"),
     ("SELECT v FROM m ORDER BY host", "only ORDER BY time [ASC|DESC] is allowed"),
     ("SELECT v FROM m WHERE a = 'x' # b", "unexpected '#' at char 31"),
+    (
+        "SELECT mean(v) FROM m GROUP BY time(1m) fill(sometimes)",
+        "fill() takes null, none, previous, linear or a number",
+    ),
 ]
 
 

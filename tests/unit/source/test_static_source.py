@@ -87,7 +87,12 @@ async def test_result_shape() -> None:
 
 
 UNSUPPORTED = [
-    ("SELECT mean(v) FROM cpu WHERE time > now() - 1h GROUP BY time(5m)", "GROUP BY time(...)"),
+    ("SELECT mean(v) FROM cpu GROUP BY time(5m)", "GROUP BY time(...) without a lower time bound"),
+    (
+        "SELECT mean(v) FROM cpu WHERE time > now() - 1w GROUP BY time(1s)",
+        "GROUP BY time(...) with more than 100000 buckets",
+    ),
+    ("SELECT *, v FROM cpu", "* together with other fields in the SELECT list"),
     ("SELECT derivative(v) FROM cpu", "function derivative()"),
     ("SELECT mean(max(v)) FROM cpu", "mean() of anything but a field"),
     ("SELECT v FROM cpu WHERE time > now() - 1m OR host = 'a'", "a time condition inside OR or arithmetic"),
@@ -110,6 +115,10 @@ INVALID = [
     ("SELECT mean(v), v FROM cpu", "mixing aggregate and non-aggregate queries is not supported"),
     ("SELECT host FROM cpu", "statement must have at least one field in projection"),
     ("SELECT 1 + 2 FROM cpu", "at least 1 non-time field must be queried"),
+    (
+        "SELECT v FROM cpu WHERE time > now() - 1h GROUP BY time(1m)",
+        "GROUP BY requires at least one aggregate function",
+    ),
     ("SELECT percentile(v) FROM cpu", "invalid number of arguments for percentile, expected 2, got 1"),
     ("SELECT percentile(v, 'x') FROM cpu", "expected float argument in percentile()"),
     ("SELECT mean(s) FROM cpu", "unsupported mean iterator type: string field"),
