@@ -33,7 +33,7 @@ from jinja2 import TemplateError, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from alerter.config.influxql import QueryShape, analyze_query
-from alerter.config.load import LoadedFile, load_rule_file, rule_files
+from alerter.config.load import LoadedFile, RuleSet, load_rule_file, rule_files
 from alerter.config.rules import LoadedRule, Location, Rule
 from alerter.config.template_context import SAMPLE_CONTEXT, template_context, template_context_keys
 from alerter.config.templates import Template, compile_template
@@ -61,6 +61,16 @@ def check_rules(paths: Sequence[Path | str]) -> list[Problem]:
 
 def run_check(paths: Sequence[Path | str]) -> CheckReport:
     """Load and check the rule files under ``paths`` (see the module docstring)."""
+    ruleset = load_checked_rules(paths)
+    return CheckReport(ruleset.problems, len(ruleset.rules), ruleset.files)
+
+
+def load_checked_rules(paths: Sequence[Path | str]) -> RuleSet:
+    """:func:`~alerter.config.load.load_rules` with this module's checks added to ``problems``.
+
+    Same signature, so a reloader can take it as its load function and refuse an edit whose
+    template or query is broken, not only one whose schema is.
+    """
     files, problems = rule_files(paths)
     loaded = [load_rule_file(f) for f in files]
     problems += [p for lf in loaded for p in lf.problems]
@@ -68,8 +78,8 @@ def run_check(paths: Sequence[Path | str]) -> CheckReport:
     for lf in loaded:
         for rule, loc in lf.rules:
             problems += check_rule(lf, rule, loc)
-    count = sum(len(lf.rules) for lf in loaded)
-    return CheckReport(tuple(sorted(set(problems))), count, tuple(str(f) for f in files))
+    rules = tuple(rule for lf in loaded for rule, _ in lf.rules)
+    return RuleSet(rules, tuple(sorted(set(problems))), tuple(str(f) for f in files))
 
 
 def _duplicate_names(loaded: Sequence[LoadedFile]) -> list[Problem]:
@@ -300,6 +310,7 @@ __all__ = [
     "check_rule",
     "check_rules",
     "check_template",
+    "load_checked_rules",
     "run_check",
     "sample_context",
     "service_placeholders",

@@ -10,6 +10,7 @@ from alerter.config.check import (
     SAMPLE_CONTEXT,
     check_rules,
     check_template,
+    load_checked_rules,
     run_check,
     sample_context,
     service_placeholders,
@@ -168,3 +169,12 @@ def test_query_tag_and_column_checks(tmp_path: Path, extra: str, query: str, pro
         assert messages == []
     else:
         assert len(messages) == 1 and problem in messages[0], messages
+
+
+def test_load_checked_rules_is_load_rules_plus_the_checks(tmp_path: Path) -> None:
+    path = one_rule(tmp_path, '        summary: "{{ hots }}"\n')
+    plain, checked = load_rules([path]), load_checked_rules([path])
+    assert plain.rules == checked.rules and plain.files == checked.files
+    assert plain.problems == () and [p.message.split(": ")[1] for p in checked.problems] == [
+        'field "summary"'
+    ]
