@@ -19,6 +19,18 @@ Rules due at the same instant (same group and interval, see :mod:`~alerter.evalu
 one source round trip: APScheduler starts all due jobs in one pass of the event loop, and
 :class:`_SameTickBatcher` gathers what was submitted in that pass into one ``RuleEngine.run``. APScheduler
 runs on real time; evaluation ``now`` comes from the engine's injected clock.
+
+Wiring (``app.py``)::
+
+    engine = RuleEngine(source, sink, clock, name=settings.engine_name)
+    scheduler = EvaluationScheduler(engine, clock, Timing(settings.jitter, seed=settings.engine_name))
+    reloader = RuleReloader(settings.rules, engine, clock)
+    reloader.load_initial()                     # ConfigError: refuse to start
+    scheduler.every("reload", settings.reload_interval, reloader.poll)
+    scheduler.start()                           # inside the running loop
+    loop.add_signal_handler(signal.SIGHUP, reloader.reload)
+    ...
+    await scheduler.aclose()
 """
 
 from __future__ import annotations
