@@ -50,30 +50,114 @@ class InjectedProblem:
 
 # name, start min, end min, hosts, rules that must fire, env, description
 _TIMELINE: tuple[tuple[str, float, float, tuple[str, ...], tuple[str, ...], str, str], ...] = (
-    ("memory_leak", 10, 40, ("runner-prod-05",), ("host_memory_high",), "prod",
-     "memory grows 70% -> 98% over 24 min, then the process is restarted at 40 min"),
-    ("single_sample_spikes", 15, 34, ("api-prod-01", "runner-prod-02", "router-prod-03"), (), "prod",
-     "one 100% cpu sample, one failed health probe, one 5xx/latency sample: must not fire"),
-    ("cpu_saturation", 20, 35, ("api-prod-03",), ("host_cpu_high",), "prod",
-     "a runaway worker pins the CPU at ~97% for 15 min"),
-    ("disk_filling", 30, 80, ("mysql-prod-01",), ("host_disk_full",), "prod",
-     "/var/lib/mysql fills from 70% to 99% (binlogs), cleaned up at 80 min"),
-    ("stg_router_latency", 30, 45, ("router-stg-01",), ("router_latency_p99_high",), "stg",
-     "a STG router's p99 latency sits at ~1.4 s"),
-    ("redis_replication_lag", 40, 48, ("redis-prod-b-2",), ("redis_replication_lag",), "prod",
-     "a cache replica falls up to 90 s behind, then catches up"),
-    ("host_silent", 50, 70, ("runner-prod-08",), ("host_not_reporting", "app_health_check_failing"), "prod",
-     "an app runner hangs: no metrics at all, its app instances fail their health checks"),
-    ("router_5xx_burst", 60, 68, ("router-prod-01", "router-prod-02"), ("router_5xx_rate_high", "router_latency_p99_high"),
-     "prod", "a bad upstream deploy: 8-15% 5xx and p99 latency 1.2-1.8 s on two routers"),
-    ("stg_memory_pressure", 60, 80, ("runner-stg-03",), ("host_memory_high",), "stg",
-     "a STG app runner at 96% memory"),
-    ("redis_oom", 85, 105, ("redis-prod-a-1",), ("redis_memory_high", "app_health_check_failing"), "prod",
-     "the sessions Redis fills to 100% from 85 min; checkout and cart instances fail health checks 93-105 min"),
-    ("flapping_host", 95, 116, ("api-prod-02",), ("host_cpu_high",), "prod",
-     "CPU alternates 4.5 min at 98% and 2.5 min at 40%, three times: fires and resolves repeatedly"),
-    ("mongodb_lag", 100, 110, ("mongo-prod-3",), ("mongodb_replication_lag",), "prod",
-     "a MongoDB secondary 150 s behind during an index build"),
+    (
+        "memory_leak",
+        10,
+        40,
+        ("runner-prod-05",),
+        ("host_memory_high",),
+        "prod",
+        "memory grows 70% -> 98% over 24 min, then the process is restarted at 40 min",
+    ),
+    (
+        "single_sample_spikes",
+        15,
+        34,
+        ("api-prod-01", "runner-prod-02", "router-prod-03"),
+        (),
+        "prod",
+        "one 100% cpu sample, one failed health probe, one 5xx/latency sample: must not fire",
+    ),
+    (
+        "cpu_saturation",
+        20,
+        35,
+        ("api-prod-03",),
+        ("host_cpu_high",),
+        "prod",
+        "a runaway worker pins the CPU at ~97% for 15 min",
+    ),
+    (
+        "disk_filling",
+        30,
+        80,
+        ("mysql-prod-01",),
+        ("host_disk_full",),
+        "prod",
+        "/var/lib/mysql fills from 70% to 99% (binlogs), cleaned up at 80 min",
+    ),
+    (
+        "stg_router_latency",
+        30,
+        45,
+        ("router-stg-01",),
+        ("router_latency_p99_high",),
+        "stg",
+        "a STG router's p99 latency sits at ~1.4 s",
+    ),
+    (
+        "redis_replication_lag",
+        40,
+        48,
+        ("redis-prod-b-2",),
+        ("redis_replication_lag",),
+        "prod",
+        "a cache replica falls up to 90 s behind, then catches up",
+    ),
+    (
+        "host_silent",
+        50,
+        70,
+        ("runner-prod-08",),
+        ("host_not_reporting", "app_health_check_failing"),
+        "prod",
+        "an app runner hangs: no metrics at all, its app instances fail their health checks",
+    ),
+    (
+        "router_5xx_burst",
+        60,
+        68,
+        ("router-prod-01", "router-prod-02"),
+        ("router_5xx_rate_high", "router_latency_p99_high"),
+        "prod",
+        "a bad upstream deploy: 8-15% 5xx and p99 latency 1.2-1.8 s on two routers",
+    ),
+    (
+        "stg_memory_pressure",
+        60,
+        80,
+        ("runner-stg-03",),
+        ("host_memory_high",),
+        "stg",
+        "a STG app runner at 96% memory",
+    ),
+    (
+        "redis_oom",
+        85,
+        105,
+        ("redis-prod-a-1",),
+        ("redis_memory_high", "app_health_check_failing"),
+        "prod",
+        "the sessions Redis fills to 100% from 85 min; checkout and cart instances fail health checks 93-105 min",
+    ),
+    (
+        "flapping_host",
+        95,
+        116,
+        ("api-prod-02",),
+        ("host_cpu_high",),
+        "prod",
+        "CPU alternates 4.5 min at 98% and 2.5 min at 40%, three times: fires and resolves repeatedly",
+    ),
+    (
+        "mongodb_lag",
+        100,
+        110,
+        ("mongo-prod-3",),
+        ("mongodb_replication_lag",),
+        "prod",
+        "a MongoDB secondary 150 s behind during an index build",
+    ),
 )
 
 
@@ -105,7 +189,9 @@ class DemoDataset:
 def problems(start: float = DEFAULT_START) -> tuple[InjectedProblem, ...]:
     """The injected problems' timeline for a data set starting at ``start``."""
     return tuple(
-        InjectedProblem(name, start + a * MINUTE, start + b * MINUTE, (*hosts, *_downstream(name)), rules, env, text)
+        InjectedProblem(
+            name, start + a * MINUTE, start + b * MINUTE, (*hosts, *_downstream(name)), rules, env, text
+        )
         for name, a, b, hosts, rules, env, text in _TIMELINE
     )
 
@@ -145,7 +231,13 @@ class _World:
         self.mysql_tags = {h.name: {**self.tags[h.name], "path": "/var/lib/mysql"} for h in HOSTS}
         self.cluster_tags = {h.name: {**self.tags[h.name], "cluster": str(h.cluster)} for h in HOSTS}
         self.app_tags = {
-            a.instance: {"host": a.host, "role": "app-runner", "env": a.env, "app": a.app, "instance": a.instance}
+            a.instance: {
+                "host": a.host,
+                "role": "app-runner",
+                "env": a.env,
+                "app": a.app,
+                "instance": a.instance,
+            }
             for a in APPS
         }
 
@@ -210,8 +302,14 @@ class _World:
 
     def _router(self, h: DemoHost, t: float) -> dict[str, float]:
         rate, p99 = abs(self._noise(0.15)) + 0.05, 140.0 + self._noise(20.0)
-        if h.name in self.p["router_5xx_burst"].hosts and (m := self.minutes(t, "router_5xx_burst")) is not None:
-            rate, p99 = 8.0 + 7.0 * abs(((m * 2) % 2) - 1) + self._noise(0.5), 1200.0 + 600.0 * self.rng.random()
+        if (
+            h.name in self.p["router_5xx_burst"].hosts
+            and (m := self.minutes(t, "router_5xx_burst")) is not None
+        ):
+            rate, p99 = (
+                8.0 + 7.0 * abs(((m * 2) % 2) - 1) + self._noise(0.5),
+                1200.0 + 600.0 * self.rng.random(),
+            )
         elif h.name == "router-stg-01" and self.minutes(t, "stg_router_latency") is not None:
             p99 = 1400.0 + self._noise(60.0)
         elif h.name == "router-prod-03" and t == self.p["single_sample_spikes"].start + 18 * MINUTE:

@@ -20,7 +20,9 @@ _KEY = str.maketrans({",": "\\,", " ": "\\ ", "=": "\\="})
 def encode_point(point: Point) -> str:
     """One line; ``time`` is written as integer seconds (use precision ``s`` when writing)."""
     head = point.measurement.translate(_MEASUREMENT)
-    tags = "".join(f",{k.translate(_KEY)}={v.translate(_KEY)}" for k, v in sorted(point.tags.items()) if v != "")
+    tags = "".join(
+        f",{k.translate(_KEY)}={v.translate(_KEY)}" for k, v in sorted(point.tags.items()) if v != ""
+    )
     fields = ",".join(f"{k.translate(_KEY)}={_field(v)}" for k, v in point.fields.items())
     return f"{head}{tags} {fields} {int(point.time)}"
 

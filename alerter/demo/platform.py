@@ -85,7 +85,10 @@ _APPS: tuple[tuple[str, dict[str, int], dict[str, str]], ...] = (
 
 
 def _apps(hosts: tuple[DemoHost, ...]) -> tuple[AppInstance, ...]:
-    runners = {env: [h.name for h in hosts if h.role == "app-runner" and h.env == env] for env in ("prod", "stg", "dev")}
+    runners = {
+        env: [h.name for h in hosts if h.role == "app-runner" and h.env == env]
+        for env in ("prod", "stg", "dev")
+    }
     out: list[AppInstance] = []
     placed = dict.fromkeys(runners, 0)
     for app, counts, redis in _APPS:

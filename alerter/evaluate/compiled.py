@@ -7,9 +7,10 @@ rule load is decided here, so the per-series loop does comparisons and dict look
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from string import Formatter
 from typing import Any
 
@@ -57,7 +58,7 @@ class CompiledRule:
     summary: Template | None
     description: Template | None
     runbook_url: str | None
-    _columns: dict[tuple[str, ...], int] = field(default_factory=dict, compare=False, repr=False)
+    _columns: dict[tuple[str, ...], int] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def value_index(self, columns: tuple[str, ...]) -> int:
         """Index of the value column in ``columns`` (cached per column layout).

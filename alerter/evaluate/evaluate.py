@@ -246,7 +246,9 @@ def _derive(rule: CompiledRule, fp: str, ss: SeriesState) -> _Derived:
     return d
 
 
-def _event(rule: CompiledRule, fp: str, ss: SeriesState, value: float | None, now: float, *, changed: bool) -> Event:
+def _event(
+    rule: CompiledRule, fp: str, ss: SeriesState, value: float | None, now: float, *, changed: bool
+) -> Event:
     """The full event for a series whose state is not a steady ok: texts rendered as needed."""
     d = ss.cache or _derive(rule, fp, ss)
     attrs = dict(d.base)

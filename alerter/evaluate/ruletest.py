@@ -188,7 +188,11 @@ class _CaseText:
 
 
 def _run_case(
-    case: RuleTestCase, default_interval: float, rules: dict[str, LoadedRule], text: _CaseText, report: RuleTestReport
+    case: RuleTestCase,
+    default_interval: float,
+    rules: dict[str, LoadedRule],
+    text: _CaseText,
+    report: RuleTestReport,
 ) -> None:
     points = _points(case, case.interval or default_interval, text, report)
     if points is None:
@@ -215,7 +219,9 @@ def _run_case(
             (report.fired if check.exp_alerts else report.cleared).add(check.rule)
 
 
-def _points(case: RuleTestCase, interval: float, text: _CaseText, report: RuleTestReport) -> list[Point] | None:
+def _points(
+    case: RuleTestCase, interval: float, text: _CaseText, report: RuleTestReport
+) -> list[Point] | None:
     points: list[Point] = []
     for k, series in enumerate(case.input_series):
         try:
@@ -225,7 +231,9 @@ def _points(case: RuleTestCase, interval: float, text: _CaseText, report: RuleTe
             return None
         for i, value in enumerate(values):
             if value is not None:
-                points.append(Point(series.measurement, series.tags, {series.field: value}, T0 + i * interval))
+                points.append(
+                    Point(series.measurement, series.tags, {series.field: value}, T0 + i * interval)
+                )
     return points
 
 
@@ -261,7 +269,9 @@ def _compare(check: AlertTest, loaded: LoadedRule, timeline: list[list[Event]] |
     lines += [f"      {'UNEXPECTED ' if a in unmatched else ''}{_describe_event(a)}" for a in alerts]
     pending = [e for e in events if e.attributes.get("reason") == "pending"]
     if pending:
-        lines.append("    pending (for: not yet elapsed): " + ", ".join(str(e.host or e.service) for e in pending))
+        lines.append(
+            "    pending (for: not yet elapsed): " + ", ".join(str(e.host or e.service) for e in pending)
+        )
     return "\n".join(lines)
 
 
@@ -280,7 +290,9 @@ def _matches(exp: ExpectedAlert, event: Event) -> bool:
 
 def _describe_expected(exp: ExpectedAlert) -> str:
     parts = [f"state={exp.state}"]
-    parts += [f"{k}={getattr(exp, k)!r}" for k in ("host", "service", "reason") if getattr(exp, k) is not None]
+    parts += [
+        f"{k}={getattr(exp, k)!r}" for k in ("host", "service", "reason") if getattr(exp, k) is not None
+    ]
     if exp.labels:
         parts.append(f"labels={exp.labels}")
     parts += [f"{k}={getattr(exp, k)!r}" for k in ("summary", "description") if getattr(exp, k) is not None]

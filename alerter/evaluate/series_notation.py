@@ -21,7 +21,9 @@ from __future__ import annotations
 import re
 
 _UNSIGNED = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
-_TOKEN = re.compile(rf"^(?P<start>[+-]?{_UNSIGNED}|_)(?:(?P<sign>[+-])(?P<step>{_UNSIGNED}))?(?:x(?P<times>\d+))?$")
+_TOKEN = re.compile(
+    rf"^(?P<start>[+-]?{_UNSIGNED}|_)(?:(?P<sign>[+-])(?P<step>{_UNSIGNED}))?(?:x(?P<times>\d+))?$"
+)
 _FORMS = "expected e.g. 42, 1.5, _, 90x10, 1+2x5, 100-10x3 or _x4"
 
 

@@ -89,7 +89,10 @@ class RuleState:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data; :meth:`from_dict` restores an equal state."""
-        return {"version": STATE_VERSION, "series": {fp: s.to_dict() for fp, s in sorted(self.series.items())}}
+        return {
+            "version": STATE_VERSION,
+            "series": {fp: s.to_dict() for fp, s in sorted(self.series.items())},
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RuleState:

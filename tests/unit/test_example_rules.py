@@ -58,6 +58,7 @@ def test_every_example_rule_has_a_unit_test_that_fires_and_clears() -> None:
 
 # --- the example rules on the demo data set -------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class Firing:
     """A series going from ok to non-ok: rule, host, service and when."""
@@ -93,9 +94,13 @@ def test_every_example_rule_fires_on_the_demo_data(firings: list[Firing]) -> Non
     assert example_rule_names() - {f.rule for f in firings} == set()
 
 
-def test_every_alert_on_the_demo_data_is_an_injected_problem(demo: DemoDataset, firings: list[Firing]) -> None:
+def test_every_alert_on_the_demo_data_is_an_injected_problem(
+    demo: DemoDataset, firings: list[Firing]
+) -> None:
     def explained(f: Firing) -> bool:
-        return any(f.rule in p.rules and f.host in p.hosts and p.start <= f.time <= p.end for p in demo.problems)
+        return any(
+            f.rule in p.rules and f.host in p.hosts and p.start <= f.time <= p.end for p in demo.problems
+        )
 
     assert [f for f in firings if not explained(f)] == []
 
@@ -118,4 +123,13 @@ def test_single_sample_spikes_fire_nothing(demo: DemoDataset, firings: list[Firi
 
 def test_flapping_host_fires_three_times(demo: DemoDataset, firings: list[Firing]) -> None:
     flapping = demo.problem("flapping_host")
-    assert len([f for f in firings if f.rule == "host_cpu_high" and f.host == "api-prod-02" and flapping.active(f.time)]) == 3
+    assert (
+        len(
+            [
+                f
+                for f in firings
+                if f.rule == "host_cpu_high" and f.host == "api-prod-02" and flapping.active(f.time)
+            ]
+        )
+        == 3
+    )

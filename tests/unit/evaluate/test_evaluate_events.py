@@ -27,7 +27,13 @@ def loaded(**fields: Any) -> LoadedRule:
         "summary": "Redis {{ labels.cluster }} memory {{ value | round(1) }}% on {{ host }} ({{ severity }} > {{ threshold }})",
     }
     data.update(fields)
-    return LoadedRule(Rule.model_validate(data), "redis", 30.0, {"team": "data", "service": "redis"}, Location("rules/redis.yaml", 7, 5))
+    return LoadedRule(
+        Rule.model_validate(data),
+        "redis",
+        30.0,
+        {"team": "data", "service": "redis"},
+        Location("rules/redis.yaml", 7, 5),
+    )
 
 
 def series(value: float, tags: dict[str, str] = TAGS) -> StatementResult:
@@ -37,7 +43,12 @@ def series(value: float, tags: dict[str, str] = TAGS) -> StatementResult:
 def test_firing_event_fields_and_attributes() -> None:
     (event,) = evaluate(compile_rule(loaded()), series(93.25), RuleState(), NOW)
     assert (event.host, event.service, event.state, event.metric, event.time, event.ttl) == (
-        "redis-prod-a-1", "redis_memory_high", "critical", 93.25, NOW, 90.0,
+        "redis-prod-a-1",
+        "redis_memory_high",
+        "critical",
+        93.25,
+        NOW,
+        90.0,
     )
     assert event.tags == ("redis", "memory")
     assert event.attributes == {
@@ -76,11 +87,18 @@ def test_resolving_event_renders_the_summary() -> None:
 @pytest.mark.parametrize(
     ("fields", "attr", "expected"),
     [
-        ({"description": "{{ rule }}/{{ group }}/{{ service }}/{{ interval }}/{{ tags.cluster }}"}, "description",
-         "redis_memory_high/redis/redis_memory_high/30.0/cache-a"),
+        (
+            {"description": "{{ rule }}/{{ group }}/{{ service }}/{{ interval }}/{{ tags.cluster }}"},
+            "description",
+            "redis_memory_high/redis/redis_memory_high/30.0/cache-a",
+        ),
         ({"summary": "{{ runbook_url }}"}, "summary", "https://runbooks.example/redis-memory"),
         ({"summary": None}, "summary", "redis_memory_high critical on redis-prod-a-1: value 95 > 90"),
-        ({"summary": "{{ value / 0 }}"}, "summary", "[template error: float division by zero] {{ value / 0 }}"),
+        (
+            {"summary": "{{ value / 0 }}"},
+            "summary",
+            "[template error: float division by zero] {{ value / 0 }}",
+        ),
         ({"summary": "{{ hots }}"}, "summary", "[template error: 'hots' is undefined] {{ hots }}"),
     ],
     ids=["context-keys", "runbook", "default", "runtime-error", "undefined"],
@@ -109,7 +127,9 @@ def test_fingerprint_is_rule_plus_labels_and_stable() -> None:
     from alerter.model import fingerprint
 
     (event,) = evaluate(compile_rule(loaded()), series(10.0), RuleState(), NOW)
-    assert event.attributes["fingerprint"] == fingerprint("redis_memory_high", {"team": "data", "service": "redis", **TAGS})
+    assert event.attributes["fingerprint"] == fingerprint(
+        "redis_memory_high", {"team": "data", "service": "redis", **TAGS}
+    )
 
 
 def test_broken_template_is_a_located_config_error() -> None:

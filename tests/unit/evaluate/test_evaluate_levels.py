@@ -22,7 +22,9 @@ def loaded(**fields: Any) -> LoadedRule:
         "thresholds": {"operator": ">", "warning": 85, "critical": 95, "clear": 80},
     }
     data.update(fields)
-    return LoadedRule(Rule.model_validate(data), "host", 30.0, {"team": "platform"}, Location("rules/host.yaml", 3))
+    return LoadedRule(
+        Rule.model_validate(data), "host", 30.0, {"team": "platform"}, Location("rules/host.yaml", 3)
+    )
 
 
 def result(value: Any, tags: dict[str, str] = HOST) -> StatementResult:
@@ -34,7 +36,7 @@ def states(rule: LoadedRule, values: list[Any]) -> list[str]:
     compiled, state, out = compile_rule(rule), RuleState(), []
     for i, value in enumerate(values):
         (event,) = evaluate(compiled, result(value), state, NOW + 30 * i)
-        out.append(event.state)
+        out.append(str(event.state))
     return out
 
 
@@ -122,8 +124,16 @@ def test_field_selects_the_column() -> None:
 @pytest.mark.parametrize(
     ("fields", "columns", "message"),
     [
-        ({}, ("time", "min", "max"), 'rule "cpu_high" (rules/host.yaml:3:1): the query returns 2 value columns (min, max); set "field"'),
-        ({"field": "p99"}, ("time", "last"), 'rule "cpu_high" (rules/host.yaml:3:1): field "p99" is not in the query result (columns: time, last)'),
+        (
+            {},
+            ("time", "min", "max"),
+            'rule "cpu_high" (rules/host.yaml:3:1): the query returns 2 value columns (min, max); set "field"',
+        ),
+        (
+            {"field": "p99"},
+            ("time", "last"),
+            'rule "cpu_high" (rules/host.yaml:3:1): field "p99" is not in the query result (columns: time, last)',
+        ),
     ],
 )
 def test_value_column_errors(fields: dict, columns: tuple, message: str) -> None:
@@ -145,7 +155,9 @@ def test_result_error_names_rule_and_server_message_and_keeps_state() -> None:
     before = state.to_dict()
     with pytest.raises(EvaluationError) as info:
         evaluate(compiled, StatementResult(error="database not found: metrics"), state, NOW + 30)
-    assert str(info.value) == 'rule "cpu_high" (rules/host.yaml:3:1): query failed: database not found: metrics'
+    assert (
+        str(info.value) == 'rule "cpu_high" (rules/host.yaml:3:1): query failed: database not found: metrics'
+    )
     assert state.to_dict() == before
 
 
@@ -156,7 +168,8 @@ def test_all_null_series_never_seen_is_not_reported() -> None:
 def test_many_series_one_event_each_with_own_state() -> None:
     n = 500
     series = tuple(
-        Series("cpu", ("time", "last"), [[NOW, float(i % 100)]], {"host": f"h{i:03d}", "env": "prod"}) for i in range(n)
+        Series("cpu", ("time", "last"), [[NOW, float(i % 100)]], {"host": f"h{i:03d}", "env": "prod"})
+        for i in range(n)
     )
     state = RuleState()
     events = evaluate(compile_rule(loaded()), StatementResult(series), state, NOW)

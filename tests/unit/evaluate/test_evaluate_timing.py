@@ -53,19 +53,34 @@ def trace(rule: LoadedRule, steps: list[Any]) -> list[str]:
     ("fields", "steps", "expected"),
     [
         # for 60s: pending at 0 and 30, fires at 60 (breach persisted 60 s)
-        ({"for": "1m"}, [90, 90, 90, 90], ["ok/pending", "ok/pending", "warning/threshold", "warning/threshold"]),
+        (
+            {"for": "1m"},
+            [90, 90, 90, 90],
+            ["ok/pending", "ok/pending", "warning/threshold", "warning/threshold"],
+        ),
         # a single-sample spike never fires
         ({"for": "1m"}, [50, 99, 50, 50], ["ok/threshold", "ok/pending", "ok/threshold", "ok/threshold"]),
         # escalation warning -> critical waits too; the pending timer started at the first breach
         (
             {"for": "1m"},
             [90, 90, 90, 99, 99, 99],
-            ["ok/pending", "ok/pending", "warning/threshold", "warning/pending", "warning/pending", "critical/threshold"],
+            [
+                "ok/pending",
+                "ok/pending",
+                "warning/threshold",
+                "warning/pending",
+                "warning/pending",
+                "critical/threshold",
+            ],
         ),
         # ok -> critical: pending keeps its start when the raw level rises during it
         ({"for": "1m"}, [90, 99, 99], ["ok/pending", "ok/pending", "critical/threshold"]),
         # de-escalation is immediate
-        ({"for": "1m"}, [99, 99, 99, 90, 10], ["ok/pending", "ok/pending", "critical/threshold", "warning/threshold", "ok/threshold"]),
+        (
+            {"for": "1m"},
+            [99, 99, 99, 90, 10],
+            ["ok/pending", "ok/pending", "critical/threshold", "warning/threshold", "ok/threshold"],
+        ),
         # a gap in the data restarts the for: timer
         (
             {"for": "1m", "no_data": {"policy": "keep", "after": 5}},
@@ -73,7 +88,14 @@ def trace(rule: LoadedRule, steps: list[Any]) -> list[str]:
             ["ok/pending", "ok/pending", "ok/pending", "ok/pending", "ok/pending", "warning/threshold"],
         ),
     ],
-    ids=["fires-after-for", "spike", "escalation-waits", "rise-during-pending", "down-immediate", "gap-restarts"],
+    ids=[
+        "fires-after-for",
+        "spike",
+        "escalation-waits",
+        "rise-during-pending",
+        "down-immediate",
+        "gap-restarts",
+    ],
 )
 def test_for(fields: dict, steps: list, expected: list[str]) -> None:
     assert trace(loaded(**fields), steps) == expected
@@ -85,13 +107,26 @@ def test_for(fields: dict, steps: list, expected: list[str]) -> None:
         (
             {"keep_firing_for": "1m"},
             [99, 10, 10, 10, 10],
-            ["critical/threshold", "critical/keep_firing", "critical/keep_firing", "ok/threshold", "ok/threshold"],
+            [
+                "critical/threshold",
+                "critical/keep_firing",
+                "critical/keep_firing",
+                "ok/threshold",
+                "ok/threshold",
+            ],
         ),
         # a new breach cancels the countdown; the next clear starts a new one
         (
             {"keep_firing_for": "1m"},
             [90, 10, 90, 10, 10, 10],
-            ["warning/threshold", "warning/keep_firing", "warning/threshold", "warning/keep_firing", "warning/keep_firing", "ok/threshold"],
+            [
+                "warning/threshold",
+                "warning/keep_firing",
+                "warning/threshold",
+                "warning/keep_firing",
+                "warning/keep_firing",
+                "ok/threshold",
+            ],
         ),
         # critical -> warning is not a clear: immediate
         ({"keep_firing_for": "1m"}, [99, 90], ["critical/threshold", "warning/threshold"]),
@@ -121,7 +156,14 @@ def test_keep_firing_for(fields: dict, steps: list, expected: list[str]) -> None
         (
             {"policy": "alert", "after": 3, "severity": "warning"},
             [50, None, None, None, None, 50],
-            ["ok/threshold", "ok/threshold", "ok/threshold", "warning/no_data", "warning/no_data", "ok/threshold"],
+            [
+                "ok/threshold",
+                "ok/threshold",
+                "ok/threshold",
+                "warning/no_data",
+                "warning/no_data",
+                "ok/threshold",
+            ],
         ),
         # null values count as missing
         (
@@ -174,11 +216,19 @@ def test_empty_result_counts_for_every_known_series() -> None:
     first = StatementResult(tuple(Series("cpu", ("time", "last"), [[0.0, 1.0]], t) for t in hosts))
     evaluate(compiled, first, state, NOW)
     events = evaluate(compiled, StatementResult(), state, NOW + 30)
-    assert sorted((e.host, e.state) for e in events) == [("h0", "critical"), ("h1", "critical"), ("h2", "critical")]
+    assert sorted((e.host, e.state) for e in events) == [
+        ("h0", "critical"),
+        ("h1", "critical"),
+        ("h2", "critical"),
+    ]
 
 
 def test_partial_result_counts_no_misses() -> None:
     compiled, state = compile_rule(loaded(no_data={"policy": "alert", "after": 1})), RuleState()
     evaluate(compiled, step_result(50), state, NOW)
     (event,) = evaluate(compiled, StatementResult(partial=True), state, NOW + 30)
-    assert (event.state, event.metric, state.series[event.attributes["fingerprint"]].missing) == ("ok", None, 0)
+    assert (event.state, event.metric, state.series[event.attributes["fingerprint"]].missing) == (
+        "ok",
+        None,
+        0,
+    )

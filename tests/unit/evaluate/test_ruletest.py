@@ -64,7 +64,10 @@ def test_passing_file_reports_coverage(tmp_path: Path) -> None:
 
 
 def test_mismatch_shows_expected_and_got_per_eval_time(tmp_path: Path) -> None:
-    path = write(tmp_path, PASSING.replace("state: critical", "state: warning").replace("eval_time: 4m", "eval_time: 2m"))
+    path = write(
+        tmp_path,
+        PASSING.replace("state: critical", "state: warning").replace("eval_time: 4m", "eval_time: 2m"),
+    )
     report = run_rule_tests([path])
     assert not report.ok
     assert [str(f).splitlines() for f in report.failures] == [
@@ -89,11 +92,17 @@ def test_mismatch_shows_expected_and_got_per_eval_time(tmp_path: Path) -> None:
 def test_pending_series_are_named_when_an_alert_is_missing(tmp_path: Path) -> None:
     path = write(tmp_path, PASSING.replace("eval_time: 2m30s", "eval_time: 1m30s"))
     (failure,) = run_rule_tests([path]).failures
-    assert failure.message.splitlines()[-2:] == ["    got: no alerts", "    pending (for: not yet elapsed): a"]
+    assert failure.message.splitlines()[-2:] == [
+        "    got: no alerts",
+        "    pending (for: not yet elapsed): a",
+    ]
 
 
 def test_unknown_rule_and_bad_values_are_failures(tmp_path: Path) -> None:
-    text = PASSING.replace("rule: cpu_high\n        exp_alerts: []\n      - eval_time: 2m30s", "rule: cpu_hgih\n        exp_alerts: []\n      - eval_time: 2m30s")
+    text = PASSING.replace(
+        "rule: cpu_high\n        exp_alerts: []\n      - eval_time: 2m30s",
+        "rule: cpu_hgih\n        exp_alerts: []\n      - eval_time: 2m30s",
+    )
     report = run_rule_tests([write(tmp_path, text)])
     assert [f.message for f in report.failures] == ['unknown rule "cpu_hgih" (rules: cpu_high)']
     report = run_rule_tests([write(tmp_path, PASSING.replace("10x5 95x14", "10x5 9z5"))])
@@ -123,7 +132,10 @@ def test_broken_rule_file_is_a_problem(tmp_path: Path) -> None:
 def test_cli_exit_codes_and_summary(tmp_path: Path) -> None:
     good = write(tmp_path, PASSING)
     result = CliRunner().invoke(cli.test, [str(good)])
-    assert (result.exit_code, result.output) == (0, "ok: 1 files, 1 tests, 3 checks, 0 failures, 0 problems\n")
+    assert (result.exit_code, result.output) == (
+        0,
+        "ok: 1 files, 1 tests, 3 checks, 0 failures, 0 problems\n",
+    )
     write(tmp_path, PASSING.replace('summary: "cpu 95 on a"', 'summary: "cpu 96 on a"'))
     result = CliRunner().invoke(cli.test, [str(tmp_path / "tests")])
     assert result.exit_code == 1
