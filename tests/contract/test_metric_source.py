@@ -289,6 +289,61 @@ CASES: dict[str, Case] = {
         "SELECT idle FROM cpu WHERE host = 'a' ORDER BY time DESC LIMIT 2",
         S(("idle",), ((70, 60.0), (130, 70.0))),
     ),
+    # SELECT *: every field and every tag not grouped by, sorted by name
+    "select_star": case(
+        "SELECT * FROM cpu WHERE host = 'b'",
+        S(
+            ("dc", "host", "idle", "procs", "state"),
+            (
+                (240, "y", "b", 50.0, None, "up"),
+                (180, "y", "b", 40.0, None, "down"),
+                (120, "y", "b", 30.0, None, None),
+            ),
+        ),
+    ),
+    "select_star_group_by_star": case(
+        "SELECT * FROM cpu WHERE time >= now() - 2m GROUP BY *",
+        S(("idle", "procs", "state"), ((70, 60.0, 40, None),), {"dc": "x", "host": "a"}),
+        S(("idle", "procs", "state"), ((120, 30.0, None, None),), {"dc": "y", "host": "b"}),
+    ),
+    # GROUP BY time: T is 20s past a whole minute, so 1m buckets start 20s before "k minutes ago"
+    "group_by_time_fill_null": case(
+        "SELECT mean(idle) FROM cpu WHERE time >= now() - 4m GROUP BY time(1m)",
+        S(("mean",), ((260, 50.0), (200, 140.0 / 3), (140, 50.0), (80, 60.0), (20, None))),
+    ),
+    "group_by_time_fill_none": case(
+        "SELECT mean(idle) FROM cpu WHERE time >= now() - 4m GROUP BY time(1m) fill(none)",
+        S(("mean",), ((260, 50.0), (200, 140.0 / 3), (140, 50.0), (80, 60.0))),
+    ),
+    "group_by_time_and_host_fill_number": case(
+        "SELECT max(idle) FROM cpu WHERE time >= now() - 4m GROUP BY time(1m), host fill(0)",
+        S(("max",), ((260, 0), (200, 80.0), (140, 70.0), (80, 60.0), (20, 0)), {"host": "a"}),
+        S(("max",), ((260, 50.0), (200, 40.0), (140, 30.0), (80, 0), (20, 0)), {"host": "b"}),
+        S(("max",), ((260, 0), (200, 20.0), (140, 0), (80, 0), (20, 0)), {"host": "c"}),
+    ),
+    "group_by_time_count_fills_zero": case(
+        "SELECT count(idle) FROM cpu WHERE time >= now() - 4m AND host = 'a' GROUP BY time(1m)",
+        S(("count",), ((260, 0), (200, 1), (140, 1), (80, 1), (20, 0))),
+    ),
+    "group_by_time_selector_previous": case(
+        "SELECT last(idle) FROM cpu WHERE time >= now() - 4m AND host = 'b' GROUP BY time(1m) fill(previous)",
+        S(("last",), ((260, 50.0), (200, 40.0), (140, 30.0), (80, 30.0), (20, 30.0))),
+    ),
+    "group_by_time_linear": case(
+        "SELECT mean(idle) FROM cpu WHERE time >= now() - 5m AND host = 'a' AND idle != 80 GROUP BY time(1m) fill(linear)",
+        S(("mean",), ((320, None), (260, 90.0), (200, 80.0), (140, 70.0), (80, 60.0), (20, None))),
+    ),
+    "group_by_time_offset": case(
+        "SELECT count(idle) FROM cpu WHERE time >= now() - 4m GROUP BY time(1m, 20s)",
+        S(("count",), ((240, 3), (180, 2), (120, 2), (60, 0), (0, 0))),
+    ),
+    "group_by_time_two_calls_fill_none": case(
+        "SELECT max(procs), min(idle) FROM cpu WHERE time >= now() - 4m GROUP BY time(1m) fill(none)",
+        S(("max", "min"), ((260, None, 50.0), (200, 20, 20.0), (140, 30, 30.0), (80, 40, 60.0))),
+    ),
+    "group_by_time_no_points_no_series": case(
+        "SELECT mean(idle) FROM cpu WHERE time >= now() - 4m AND host = 'zzz' GROUP BY time(1m)"
+    ),
     # nothing there: no series, not an error
     "missing_measurement": case("SELECT mean(idle) FROM nosuch"),
     "missing_field": case("SELECT mean(nosuch) FROM cpu"),
