@@ -46,6 +46,8 @@ class PagerDutyPager:
     ) -> None:
         if not routing_key.get_secret_value():
             raise ValueError("pagerduty: empty routing key")
+        if httpx.URL(base_url).scheme not in ("http", "https"):
+            raise ValueError(f"pagerduty: base_url {base_url!r} is not an http(s) URL")
         self._routing_key = routing_key
         self._url = base_url.rstrip("/") + ENQUEUE_PATH
         self._timeout = httpx.Timeout(timeout)
@@ -76,7 +78,7 @@ class PagerDutyPager:
             )
         except httpx.TimeoutException as error:
             return classify_transport_error("timeout", error)
-        except httpx.TransportError as error:  # refused, reset, dropped, DNS, TLS, protocol
+        except httpx.RequestError as error:  # refused, reset, dropped, DNS, TLS, garbled answer
             return classify_transport_error("network error", error)
         return classify_response(response.status_code, response.content, response.headers)
 

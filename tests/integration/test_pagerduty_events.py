@@ -233,3 +233,8 @@ async def test_echoed_secret_is_scrubbed_from_detail() -> None:
 def test_empty_routing_key_is_refused() -> None:
     with pytest.raises(ValueError, match="empty routing key"):
         PagerDutyPager(SecretStr(""))
+
+
+def test_non_http_base_url_is_refused() -> None:
+    with pytest.raises(ValueError, match="not an http"):
+        PagerDutyPager(SecretStr(SECRET), base_url="events.pagerduty.com")

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from alerter.clock import FakeClock
-from integrations.pagerduty.fake import AlertStatus, FakePagerDuty, Fault
+from integrations.pagerduty.fake import AlertStatus, Applied, FakePagerDuty, Fault
 
 RK = "0123456789abcdef0123456789abcdef"
 PAYLOAD = {"summary": "disk full on db1", "source": "db1", "severity": "critical"}
@@ -131,6 +131,7 @@ def test_ack_or_resolve_of_unknown_key_is_202_and_changes_nothing(
     assert response.status_code == 202
     assert response.json()["dedup_key"] == "never-triggered"
     assert fake.alerts == []
+    assert fake.received[-1].applied is Applied.DROPPED
 
 
 def test_lifecycle_trigger_ack_resolve_retrigger(http: httpx.Client, fake: FakePagerDuty) -> None:

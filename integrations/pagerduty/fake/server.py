@@ -34,7 +34,13 @@ from urllib.parse import parse_qs, urlsplit
 from alerter.clock import Clock, SystemClock
 from integrations.pagerduty.fake.events_api import Answer, EventsEndpoint, json_answer
 from integrations.pagerduty.fake.rest_api import RestEndpoint
-from integrations.pagerduty.fake.state import DEFAULT_RATE_LIMIT, RATE_WINDOW_SECONDS, FakeAlert, RateWindow
+from integrations.pagerduty.fake.state import (
+    DEFAULT_RATE_LIMIT,
+    RATE_WINDOW_SECONDS,
+    Applied,
+    FakeAlert,
+    RateWindow,
+)
 
 DEFAULT_API_TOKEN = "fake-pagerduty-rest-token"
 
@@ -59,6 +65,7 @@ class Received:
     body: bytes
     status: int | None
     fault: Fault | None
+    applied: Applied | None = None  # what an accepted event did (e.g. DROPPED for an unknown ack)
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -177,8 +184,8 @@ class FakePagerDuty:
                 answer: Answer | Fault = self._route(method, path, url.query, headers, body)
             else:
                 answer = _FAULT_ANSWERS.get(fault, fault)
-            status = answer.status if isinstance(answer, Answer) else None
-            self.received.append(Received(method, path, headers, body, status, fault))
+            status, applied = (answer.status, answer.applied) if isinstance(answer, Answer) else (None, None)
+            self.received.append(Received(method, path, headers, body, status, fault, applied))
         return answer
 
     def _route(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Answer:
