@@ -63,7 +63,12 @@ class Change(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class RuleStatus:
-    """A snapshot of one rule's evaluation health, for the status page and ``alerter status``."""
+    """A snapshot of one rule's evaluation health, for the status page and ``alerter status``.
+
+    ``last_evaluation`` is the evaluation time (``now``) of the last run; ``last_duration`` its
+    cost in seconds: the batch's source round trip plus this rule's own evaluation. ``series`` and
+    ``firing`` count the last successful evaluation's events (all, and non-ok).
+    """
 
     name: str
     group: str
@@ -260,29 +265,32 @@ class RuleEngine:
                 raise SourceError(f"metric source returned {len(results)} results for {len(batch)} statements")
         except Exception as exc:  # the source failed the whole batch: every rule in it reports it
             for rt in self._current(batch):
-                self._failed(rt, now, started, _describe(exc))
+                self._failed(rt, now, self._clock.now() - started, _describe(exc))
             return
+        round_trip = self._clock.now() - started
         for rt, result in zip(batch, results, strict=True):
             if self._rules.get(rt.loaded.name) is rt:
-                self._evaluate_one(rt, result, now, started)
+                self._evaluate_one(rt, result, now, round_trip)
 
     def _current(self, batch: list[_Runtime]) -> list[_Runtime]:
         return [rt for rt in batch if self._rules.get(rt.loaded.name) is rt]
 
-    def _evaluate_one(self, rt: _Runtime, result: StatementResult, now: float, started: float) -> None:
+    def _evaluate_one(self, rt: _Runtime, result: StatementResult, now: float, round_trip: float) -> None:
+        """Evaluate one rule's result; its duration is the shared round trip plus its own work."""
+        started = self._clock.now()
         try:
             if result.error is not None:
                 raise SourceError(f"query rejected: {result.error}")
             events = self._evaluate(rt.compiled, result, rt.state, now)
         except Exception as exc:  # one rule's failure must not stop the others: report it as data
-            self._failed(rt, now, started, _describe(exc))
+            self._failed(rt, now, round_trip + self._clock.now() - started, _describe(exc))
             return
-        self._succeeded(rt, events, now, started)
+        self._succeeded(rt, events, now, round_trip + self._clock.now() - started)
 
-    def _succeeded(self, rt: _Runtime, events: list[Event], now: float, started: float) -> None:
+    def _succeeded(self, rt: _Runtime, events: list[Event], now: float, duration: float) -> None:
         s, name = rt.stats, rt.loaded.name
         s.evaluations += 1
-        s.last_evaluation, s.last_duration = now, self._clock.now() - started
+        s.last_evaluation, s.last_duration = now, duration
         s.series = len(events)
         s.firing = sum(1 for e in events if e.state != Severity.OK.value)
         if s.last_error is not None:
@@ -291,11 +299,11 @@ class RuleEngine:
             events = [engine_events.rule_recovered(self.name, name, now, rt.compiled.ttl), *events]
         self._emit(name, events)
 
-    def _failed(self, rt: _Runtime, now: float, started: float, error: str) -> None:
+    def _failed(self, rt: _Runtime, now: float, duration: float, error: str) -> None:
         s, name = rt.stats, rt.loaded.name
         s.evaluations += 1
         s.failures += 1
-        s.last_evaluation, s.last_duration = now, self._clock.now() - started
+        s.last_evaluation, s.last_duration = now, duration
         s.last_error = error
         log.warning('rule "%s" (%s) could not be evaluated: %s', name, rt.loaded.location, error)
         self._emit(name, [engine_events.rule_failed(self.name, name, error, now, rt.compiled.ttl)])

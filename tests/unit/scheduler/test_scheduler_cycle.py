@@ -7,7 +7,10 @@ from scheduler_fakes import START, FakeSource, failing_for, make_rule, query_of
 
 from alerter.clock import FakeClock
 from alerter.errors import SourceUnavailable
+from alerter.evaluate.compiled import CompiledRule
 from alerter.evaluate.cycle import RuleEngine
+from alerter.evaluate.evaluate import evaluate
+from alerter.evaluate.state import RuleState
 from alerter.model import Event, fingerprint
 from alerter.source import StatementResult
 
@@ -173,3 +176,16 @@ async def test_a_rule_changed_while_its_query_is_in_flight_is_not_evaluated_with
     source.on_query = None
     await engine.run(["a"], now=START + 30)
     assert [e.state for e in events] == ["critical"]
+
+
+async def test_duration_is_the_shared_round_trip_plus_the_rules_own_evaluation(clock: FakeClock, source: FakeSource) -> None:
+    def slow_evaluate_of_b(rule: CompiledRule, result: StatementResult, state: RuleState, now: float) -> list[Event]:
+        if rule.name == "b":
+            clock.advance(0.125)
+        return evaluate(rule, result, state, now)
+
+    engine = RuleEngine(source, [].append, clock, evaluate=slow_evaluate_of_b)
+    engine.apply([make_rule("a"), make_rule("b"), make_rule("c")])
+    source.on_query = lambda _statements, _now: clock.advance(0.25)
+    await engine.run(["a", "b", "c"])
+    assert [engine.status(n).last_duration for n in "abc"] == [0.25, 0.375, 0.25]
