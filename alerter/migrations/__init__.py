@@ -16,9 +16,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, text
 
 HERE = Path(__file__).resolve().parent
+MIGRATION_LOCK_KEY = 0x616C6572  # "aler": the PostgreSQL advisory lock held while migrating
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -37,6 +38,10 @@ def upgrade_to_head(target: str | Engine | Connection) -> None:
     one connection is opened, migrated and committed. Raises SQLAlchemy/Alembic errors as is.
     """
     if isinstance(target, Connection):
+        if target.dialect.name == "postgresql":
+            # two engines starting at once must not both create the tables; SQLite's
+            # BEGIN IMMEDIATE (see incidents.engine) already serialises them
+            target.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
         config = alembic_config()
         config.attributes["connection"] = target
         command.upgrade(config, "head")

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -23,7 +24,7 @@ from alerter.incidents.records import AlertObservation
 from alerter.incidents.store import IncidentStore
 from alerter.incidents.tables import Alert, Incident, SuppressionReason, metadata
 from alerter.incidents.unit import UnknownIncident
-from alerter.migrations import current_revision, head_revision
+from alerter.migrations import alembic_config, current_revision, head_revision, upgrade_to_head
 from alerter.model import Severity
 
 pytestmark = pytest.mark.timeout(60)
@@ -376,3 +377,34 @@ def test_an_opened_decision_never_overwrites_the_incident_holding_its_key(store:
         tx.apply(stale)
     (record,) = store.restart_state().open_incidents
     assert (record.incident.group_key, [a.fingerprint for a in record.alerts]) == ("db/prod", ["a"])
+
+
+def test_migrations_downgrade_to_empty_and_up_again(store: IncidentStore) -> None:
+    config = alembic_config()
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "base")
+        assert "incident" not in inspect(conn).get_table_names()
+        assert current_revision(conn) is None
+    upgrade_to_head(store.engine)
+    assert store.observe(obs("a", CRIT, T0), POLICY).key is not None
+
+
+def test_two_stores_opening_an_empty_database_at_once_both_migrate_cleanly(store_url: str) -> None:
+    barrier = threading.Barrier(3)
+    results: list[object] = []
+
+    def open_store() -> None:
+        barrier.wait()
+        try:
+            with IncidentStore(store_url) as s:
+                results.append(s.dialect)
+        except BaseException as exc:  # reported by the assertion below
+            results.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=50)
+    assert len(results) == 3 and all(isinstance(r, str) for r in results), results
