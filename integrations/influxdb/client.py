@@ -198,7 +198,7 @@ class InfluxMetricSource:
         response = await self._send("ping", "GET", "/ping")
         if response.status_code != 204:
             raise SourceUnavailable(f"influxdb {self.url}: ping: HTTP {response.status_code}")
-        return response.headers.get("X-Influxdb-Version", "")
+        return str(response.headers.get("X-Influxdb-Version", ""))
 
     # -- query ---------------------------------------------------------------------------------
 
@@ -387,6 +387,7 @@ def _error_text(response: httpx.Response) -> str:
         body = response.json()
     except ValueError:
         return response.text[:200].strip()
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
-        return body["error"]
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, str):
+        return error
     return response.text[:200].strip()

@@ -63,7 +63,7 @@ def _parse_rfc3339(text: str) -> int | float:
     frac = match["frac"]
     if not frac or int(frac) == 0:
         return seconds
-    return seconds + int(frac) / 10 ** len(frac)
+    return seconds + int(frac) / float(10 ** len(frac))
 
 
 def parse_series(raw: Mapping[str, Any]) -> Series:

@@ -49,7 +49,7 @@ class Backoff:
 
     def ceiling(self, attempt: int) -> float:
         """The un-jittered delay before retry number ``attempt`` (0-based)."""
-        return min(self.cap, self.base * 2**attempt)
+        return min(self.cap, self.base * float(2**attempt))
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (0-based)."""

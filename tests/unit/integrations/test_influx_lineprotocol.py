@@ -45,7 +45,9 @@ def test_format_line(
         ("m", {}, {"v": None}, "unsupported type"),
     ],
 )
-def test_format_line_refuses(measurement: str, tags: dict[str, str], fields: dict, message: str) -> None:
+def test_format_line_refuses(
+    measurement: str, tags: dict[str, str], fields: dict[str, FieldValue], message: str
+) -> None:
     with pytest.raises(LineProtocolError, match=message):
         format_line(measurement, tags, fields, 1)
 
