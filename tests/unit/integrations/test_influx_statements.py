@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from integrations.influxdb.statements import pin_now, split_statements, time_literal, tokenize
 
@@ -124,3 +126,24 @@ def test_split_statements(text: str, pieces: list[str]) -> None:
 )
 def test_tokenize_round_trips(text: str) -> None:
     assert "".join(t.text for t in tokenize(text)) == text
+
+
+@given(
+    st.text(alphabet=st.sampled_from(list("SELECT FROM WHERE GROUP BY now() 'x\"/;=~-\n\\ab1")), max_size=60)
+)
+def test_tokenize_round_trips_any_text_and_pinning_never_raises(text: str) -> None:
+    assert "".join(t.text for t in tokenize(text)) == text
+    pinned = pin_now(text, NOW)
+    assert isinstance(pinned, str)
+
+
+@given(
+    st.sampled_from(["host = 'a'", "a = 1 OR b = 2", "time > now() - 5m", "h =~ /x|y/"]),
+    st.integers(0, 2**33),
+)
+def test_bound_is_idempotent_in_effect(condition: str, now: int) -> None:
+    once = pin_now(f"SELECT v FROM m WHERE {condition}", now)
+    twice = pin_now(once, now)
+    literal = time_literal(now)
+    assert once.startswith(f"SELECT v FROM m WHERE time <= {literal} AND (")
+    assert twice == once.replace("WHERE ", f"WHERE time <= {literal} AND (", 1) + ")"
