@@ -109,7 +109,8 @@ def evaluate(rule: CompiledRule, result: StatementResult, state: RuleState, now:
     events: list[Event] = []
     append = events.append
     ttl, tags = rule.ttl, rule.tags
-    warning, critical, breaches = rule.warning, rule.critical, rule.breaches
+    breaches = rule.breaches
+    first = rule.warning if rule.warning is not None else rule.critical  # crossed first
     last_columns: Sequence[str] | None = None
     column = 0
     for series in result.series:
@@ -135,12 +136,7 @@ def evaluate(rule: CompiledRule, result: StatementResult, state: RuleState, now:
                 append(event)
             continue
         ss.value, ss.seen_at, ss.missing = value, now, 0
-        if (
-            ss.level is _OK
-            and ss.reason == REASON_THRESHOLD
-            and (critical is None or not breaches(value, critical))
-            and (warning is None or not breaches(value, warning))
-        ):
+        if ss.level is _OK and ss.reason == REASON_THRESHOLD and not breaches(value, first):
             # The steady ok series (almost all of them): nothing to decide, nothing to render.
             d = ss.cache or _derive(rule, fp, ss)
             append(Event(d.host, d.service, "ok", d.ok_description, value, now, ttl, tags, d.ok_attrs))
