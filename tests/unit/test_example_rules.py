@@ -10,7 +10,7 @@ import anyio
 import pytest
 from click.testing import CliRunner
 
-from alerter.cli import rules_test as cli
+from alerter.cli.rules_test import test as rules_test_command
 from alerter.config.load import load_rules
 from alerter.demo.dataset import DemoDataset, generate
 from alerter.evaluate.replay import replay_rule
@@ -43,7 +43,7 @@ def test_example_rules_load_and_cover_the_platform() -> None:
 
 
 def test_rules_test_command_passes_on_the_example_tests() -> None:
-    result = CliRunner().invoke(cli.test, [str(RULES / "tests")])
+    result = CliRunner().invoke(rules_test_command, [str(RULES / "tests")])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("ok: 5 files, ")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from alerter.cli import rules_test as cli
+from alerter.cli.rules_test import test as rules_test_command
 from alerter.evaluate.ruletest import run_rule_tests
 
 RULES = """\
@@ -131,13 +131,13 @@ def test_broken_rule_file_is_a_problem(tmp_path: Path) -> None:
 
 def test_cli_exit_codes_and_summary(tmp_path: Path) -> None:
     good = write(tmp_path, PASSING)
-    result = CliRunner().invoke(cli.test, [str(good)])
+    result = CliRunner().invoke(rules_test_command, [str(good)])
     assert (result.exit_code, result.output) == (
         0,
         "ok: 1 files, 1 tests, 3 checks, 0 failures, 0 problems\n",
     )
     write(tmp_path, PASSING.replace('summary: "cpu 95 on a"', 'summary: "cpu 96 on a"'))
-    result = CliRunner().invoke(cli.test, [str(tmp_path / "tests")])
+    result = CliRunner().invoke(rules_test_command, [str(tmp_path / "tests")])
     assert result.exit_code == 1
     assert "FAILED " in result.output and "summary='cpu 96 on a'" in result.output
     assert result.output.endswith("FAILED: 1 files, 1 tests, 3 checks, 1 failures, 0 problems\n")
