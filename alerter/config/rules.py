@@ -13,7 +13,7 @@ A rule file holds groups of rules; a group gives defaults (interval, labels) to 
             for: 2m
             keep_firing_for: 1m
             no_data: {policy: alert, after: 3, severity: warning}
-            summary: "CPU {{ value | round(1) }}% on {{ host }}"
+            summary: "CPU {{ value | round(1) if value is not none else 'no data' }}% on {{ host }}"
             runbook_url: https://runbooks.example/host-cpu
 
 Loading (YAML -> these models with ``path:line:col`` errors) lives in :mod:`alerter.config.load`;

@@ -25,4 +25,7 @@ def test_unknown_key_in_file_is_a_located_error(tmp_path):
     f.write_text("influx:\n  urll: http://db:8086\n")
     with pytest.raises(ConfigError) as err:
         load_settings(f, environ={})
-    assert str(err.value) == f"{f}:2:3: unknown field 'urll'"
+    assert str(err.value) == (
+        f'{f}:2:3: unknown field "urll" in "influx" (expected one of: database, max_concurrency, password,'
+        " timeout, token, url, username)"
+    )

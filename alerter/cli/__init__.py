@@ -1,0 +1,33 @@
+"""The ``alerter`` command: thin click commands over the engine's stages.
+
+Each command group lives in its own module and is registered here; commands parse arguments,
+call one function of the stage they serve, print, and set the exit code.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from alerter import __version__
+from alerter.cli.demo import demo
+from alerter.cli.rules import rules
+from alerter.cli.rules_test import test as rules_test
+from alerter.cli.run import run
+
+rules.add_command(rules_test)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="alerter")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def main(verbose: int) -> None:
+    """alerter: YAML rules over InfluxDB, Riemann-style correlation, on-call paging."""
+    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+main.add_command(rules)
+main.add_command(run)
+main.add_command(demo)
