@@ -271,6 +271,9 @@ class InfluxMetricSource:
         (a partial write keeps the good lines). Raises ValueError for an unknown precision (the
         server would silently read it as ns), QueryError when the whole write is refused (e.g.
         database not found), SourceUnavailable when the server cannot be reached.
+
+        Writes are retried like queries, which is idempotent for lines carrying a timestamp; a
+        line without one may be stored twice if influxd kept it but its answer was lost.
         """
         wire = wire_precision(precision)
         batch = [line for line in lines if line.strip()]
