@@ -149,6 +149,8 @@ def evaluate(rule: CompiledRule, result: StatementResult, state: RuleState, now:
             event = _absent(rule, fp, known[fp], now, result.partial, known)
             if event is not None:
                 events.append(event)
+    if len(index) > 2 * len(known) + 64:
+        index.clear()  # forgotten series left their keys behind; rebuilt on demand
     return events
 
 

@@ -232,3 +232,13 @@ def test_partial_result_counts_no_misses() -> None:
         None,
         0,
     )
+
+
+def test_churned_series_do_not_grow_the_state_forever() -> None:
+    compiled, state = compile_rule(loaded(no_data={"policy": "ok", "after": 1})), RuleState()
+    for i in range(200):  # a new instance every evaluation, the old one gone (deploy churn)
+        res = StatementResult((Series("cpu", ("time", "last"), [[0.0, 1.0]], {"host": f"h{i}"}),))
+        evaluate(compiled, res, state, NOW + 30 * i)
+    # the present one, plus the absent ones with 1..10 misses (forgotten at after + FORGET_AFTER = 11)
+    assert len(state.series) == 1 + FORGET_AFTER
+    assert len(state.index) <= 2 * len(state.series) + 64
