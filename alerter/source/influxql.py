@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -55,7 +56,6 @@ from alerter.source.influxql_reduce import AGGREGATES, REDUCERS, SELECTORS, chec
 from alerter.source.influxql_time import TimeRange, split_time
 
 Value = float | int | bool | str
-Row = dict[str, Value]
 TagKey = tuple[tuple[str, str], ...]
 Group = tuple[tuple[str, ...], list["StoredSeries"]]
 _GROUPS_CACHE_SIZE = 1024
@@ -64,16 +64,37 @@ _MAX_BUCKETS = 100_000
 
 @dataclass(slots=True)
 class StoredSeries:
-    """One series' points: ``times`` (ns, ascending, unique) and the merged fields at each time."""
+    """One series' points, by column: ``times`` (ns, ascending, unique) and one list per field
+    holding the value at each time or None (columns keep replay over millions of points small)."""
 
     tags: dict[str, str]
-    times: list[int] = field(default_factory=list)
-    rows: list[Row] = field(default_factory=list)
+    times: array[int] = field(default_factory=lambda: array("q"))
+    columns: dict[str, list[Value | None]] = field(default_factory=dict)
 
     def span(self, tr: TimeRange) -> range:
         """Indexes of the rows inside ``tr`` (two bisections, so range lookups stay cheap)."""
         lo = 0 if tr.lower is None else bisect_left(self.times, tr.lower)
         return range(lo, bisect_right(self.times, tr.upper, lo))
+
+    def row(self, i: int) -> RowView:
+        return RowView(self.columns, i)
+
+
+class RowView:
+    """The fields of one row of a :class:`StoredSeries`, read on demand (``get`` like a dict)."""
+
+    __slots__ = ("columns", "i")
+
+    def __init__(self, columns: dict[str, list[Value | None]], i: int) -> None:
+        self.columns = columns
+        self.i = i
+
+    def get(self, name: str) -> Value | None:
+        column = self.columns.get(name)
+        return None if column is None else column[self.i]
+
+
+_NO_ROW = RowView({}, 0)
 
 
 @dataclass(slots=True)
@@ -242,7 +263,7 @@ def _groups(data: StoredMeasurement, series_cond: Expr | None, keys: tuple[str, 
     groups: dict[tuple[str, ...], list[StoredSeries]] = {}
     for key in sorted(data.series):
         s = data.series[key]
-        if series_cond is None or _truth(series_cond, s.tags, {}, data):
+        if series_cond is None or _truth(series_cond, s.tags, _NO_ROW, data):
             groups.setdefault(tuple(s.tags.get(k, "") for k in keys), []).append(s)
     result = sorted(groups.items())
     if len(data.groups_cache) >= _GROUPS_CACHE_SIZE:
@@ -296,7 +317,7 @@ def _raw_rows(
     found: list[tuple[int, tuple[Any, ...]]] = []
     for s in members:
         for i in s.span(tr):
-            row = s.rows[i]
+            row = s.row(i)
             if not any(row.get(n) is not None for n in field_names):
                 continue
             if cond is not None and not _truth(cond, s.tags, row, data):
@@ -390,11 +411,18 @@ def _field_points(
 ) -> list[tuple[int, Any]]:
     points: list[tuple[int, Any]] = []
     for s in members:
-        times, rows = s.times, s.rows
-        for i in s.span(tr):
-            v = rows[i].get(name)
-            if v is not None and (cond is None or _truth(cond, s.tags, rows[i], data)):
-                points.append((times[i], v))
+        column = s.columns.get(name)
+        if column is None:
+            continue
+        times, span = s.times, s.span(tr)
+        if cond is None:
+            points += [(times[i], column[i]) for i in span if column[i] is not None]
+        else:
+            points += [
+                (times[i], column[i])
+                for i in span
+                if column[i] is not None and _truth(cond, s.tags, s.row(i), data)
+            ]
     if len(members) > 1:
         points.sort(key=lambda p: p[0])  # stable: equal times keep series order
     return points
@@ -413,7 +441,7 @@ def _calc(expr: Expr, resolve: Callable[[Call], Any]) -> Any:
     return None
 
 
-def _value(expr: Expr, tags: dict[str, str], row: Row, data: StoredMeasurement) -> Any:
+def _value(expr: Expr, tags: dict[str, str], row: RowView, data: StoredMeasurement) -> Any:
     if isinstance(expr, Ident):
         if _is_field(expr, data):
             return row.get(expr.name)
@@ -431,7 +459,7 @@ def _value(expr: Expr, tags: dict[str, str], row: Row, data: StoredMeasurement) 
     raise Unsupported(f"{type(expr).__name__.lower()} in WHERE")
 
 
-def _truth(expr: Expr, tags: dict[str, str], row: Row, data: StoredMeasurement) -> bool:
+def _truth(expr: Expr, tags: dict[str, str], row: RowView, data: StoredMeasurement) -> bool:
     if isinstance(expr, BinOp):
         if expr.op == "AND":
             return _truth(expr.left, tags, row, data) and _truth(expr.right, tags, row, data)
@@ -446,7 +474,7 @@ def _truth(expr: Expr, tags: dict[str, str], row: Row, data: StoredMeasurement) 
     raise Unsupported("a WHERE condition that is not a comparison")
 
 
-def _operand(expr: Expr, tags: dict[str, str], row: Row, data: StoredMeasurement) -> Any:
+def _operand(expr: Expr, tags: dict[str, str], row: RowView, data: StoredMeasurement) -> Any:
     if isinstance(expr, Ident) and not _is_field(expr, data):
         return tags.get(expr.name, "")  # influxd: a missing tag compares as ""
     return _value(expr, tags, row, data)

@@ -5,7 +5,7 @@ tests, replay of recorded hours, the acceptance timeline and the contract suite 
 the real influxd (``tests/contract/test_metric_source.py``). Statements are evaluated by
 :mod:`alerter.source.influxql`; see its docstring for the subset and the influxd behaviours kept.
 
-Storage is per measurement, per series (tag set), as two parallel lists sorted by time, so a
+Storage is per measurement, per series (tag set), as a time array and one column per field, so a
 statement costs one tag check per series plus two bisections — replay over thousands of hosts and
 hours of data only touches the rows inside the queried window. Points written for the same series
 and time merge their fields (later writes win), as influxd does.
@@ -13,6 +13,7 @@ and time merge their fields (later writes win), as influxd does.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -107,19 +108,33 @@ class StaticSource:
 
 
 def _merge(series: StoredSeries, new: list[tuple[int, Mapping[str, FieldValue]]]) -> None:
-    """Merge ``new`` points into ``series`` keeping times sorted and unique."""
+    """Merge ``new`` points into ``series`` keeping times sorted and unique (later writes win)."""
     new.sort(key=lambda p: p[0])  # stable: later writes at the same time stay later
-    times, rows = series.times, series.rows
-    if not times or new[0][0] > times[-1]:
-        for t, fields in new:  # the common case: appending newer data
-            if times and times[-1] == t:
-                rows[-1].update(fields)
-            else:
-                times.append(t)
-                rows.append(dict(fields))
+    times = series.times
+    if times and new[0][0] <= times[-1]:
+        _rebuild(series, new)
         return
-    merged: dict[int, dict[str, FieldValue]] = dict(zip(times, rows, strict=True))
+    columns = series.columns
+    for t, fields in new:  # the common case: appending newer data
+        if not times or times[-1] != t:
+            times.append(t)
+            for column in columns.values():
+                column.append(None)
+        for name, value in fields.items():
+            column = columns.get(name)
+            if column is None:
+                column = columns[name] = [None] * len(times)
+            column[-1] = value
+
+
+def _rebuild(series: StoredSeries, new: list[tuple[int, Mapping[str, FieldValue]]]) -> None:
+    """Out-of-order points: merge everything by time, then lay the columns out again."""
+    merged: dict[int, dict[str, FieldValue]] = {}
+    for i, t in enumerate(series.times):
+        merged[t] = {k: c[i] for k, c in series.columns.items() if c[i] is not None}
     for t, fields in new:
         merged.setdefault(t, {}).update(fields)
-    series.times = sorted(merged)
-    series.rows = [merged[t] for t in series.times]
+    series.times = array("q", sorted(merged))
+    series.columns = {}
+    for name in {k for fields in merged.values() for k in fields}:
+        series.columns[name] = [merged[t].get(name) for t in series.times]
