@@ -3,9 +3,11 @@
 Place in the flow: :class:`alerter.source.static.StaticSource` keeps points per measurement as
 :class:`StoredMeasurement`; for each statement it calls :func:`execute`, which parses
 (:mod:`~alerter.source.influxql_parse`), extracts the time range
-(:mod:`~alerter.source.influxql_time`), filters series by tag conditions once per series, rows by
-field conditions, groups by tags and reduces (:mod:`~alerter.source.influxql_reduce`). Results are
-capped at ``time <= now`` so replay never sees the future.
+(:mod:`~alerter.source.influxql_time`), filters series by tag conditions once per series and rows
+by field conditions (:mod:`~alerter.source.influxql_expr`), groups by tags and reduces
+(:mod:`~alerter.source.influxql_reduce`, per GROUP BY time bucket with fill in
+:mod:`~alerter.source.influxql_buckets`). Results are capped at ``time <= now`` so replay never
+sees the future.
 
 InfluxDB 1.x behaviours reproduced (each checked against influxd 1.6.7):
 
@@ -16,6 +18,7 @@ InfluxDB 1.x behaviours reproduced (each checked against influxd 1.6.7):
 * a WHERE identifier is a field if the measurement has such a field, else a tag (missing = ``""``);
   a comparison with a null field is false, whatever the operator;
 * raw rows: only rows where a selected field is non-null; ``LIMIT`` is per series, 0 = none;
+* ``SELECT *``: every field and every tag not grouped by, as columns sorted by name;
 * column names: the alias, else the function or field name (``mean(a) + mean(b)`` -> ``mean_mean``),
   duplicates suffixed ``_1``, ``_2``; integer/integer division gives a float, x/0 gives 0;
 * a missing measurement or field gives no series, not an error.
@@ -23,31 +26,25 @@ InfluxDB 1.x behaviours reproduced (each checked against influxd 1.6.7):
 
 from __future__ import annotations
 
-import math
-import re
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Any
 
 from alerter.source import Series, StatementResult
 from alerter.source.influxql_buckets import MISSING, bucket_start, bucket_values, fill
+from alerter.source.influxql_expr import NO_ROW, RowView, Value, calc, is_field, truth, value_of
 from alerter.source.influxql_parse import (
     BinOp,
-    Boolean,
     Call,
-    Duration,
     Expr,
     Field,
     Ident,
     InvalidQuery,
     Number,
     ParseError,
-    Regex,
     Select,
-    String,
     Unsupported,
     Wildcard,
     parse_statement,
@@ -55,7 +52,6 @@ from alerter.source.influxql_parse import (
 from alerter.source.influxql_reduce import AGGREGATES, REDUCERS, SELECTORS, check_types
 from alerter.source.influxql_time import TimeRange, split_time
 
-Value = float | int | bool | str
 TagKey = tuple[tuple[str, str], ...]
 Group = tuple[tuple[str, ...], list["StoredSeries"]]
 _GROUPS_CACHE_SIZE = 1024
@@ -78,23 +74,6 @@ class StoredSeries:
 
     def row(self, i: int) -> RowView:
         return RowView(self.columns, i)
-
-
-class RowView:
-    """The fields of one row of a :class:`StoredSeries`, read on demand (``get`` like a dict)."""
-
-    __slots__ = ("columns", "i")
-
-    def __init__(self, columns: dict[str, list[Value | None]], i: int) -> None:
-        self.columns = columns
-        self.i = i
-
-    def get(self, name: str) -> Value | None:
-        column = self.columns.get(name)
-        return None if column is None else column[self.i]
-
-
-_NO_ROW = RowView({}, 0)
 
 
 @dataclass(slots=True)
@@ -263,7 +242,7 @@ def _groups(data: StoredMeasurement, series_cond: Expr | None, keys: tuple[str, 
     groups: dict[tuple[str, ...], list[StoredSeries]] = {}
     for key in sorted(data.series):
         s = data.series[key]
-        if series_cond is None or _truth(series_cond, s.tags, _NO_ROW, data):
+        if series_cond is None or truth(series_cond, s.tags, NO_ROW, data):
             groups.setdefault(tuple(s.tags.get(k, "") for k in keys), []).append(s)
     result = sorted(groups.items())
     if len(data.groups_cache) >= _GROUPS_CACHE_SIZE:
@@ -296,22 +275,16 @@ def _and(parts: list[Expr]) -> Expr | None:
 
 def _uses_fields(expr: Expr, data: StoredMeasurement) -> bool:
     if isinstance(expr, Ident):
-        return _is_field(expr, data)
+        return is_field(expr, data)
     if isinstance(expr, BinOp):
         return _uses_fields(expr.left, data) or _uses_fields(expr.right, data)
     return False
 
 
-def _is_field(ident: Ident, data: StoredMeasurement) -> bool:
-    if ident.cast is not None:
-        return ident.cast == "field"
-    return ident.name in data.field_keys
-
-
 def _raw_rows(
     stmt: Select, members: list[StoredSeries], tr: TimeRange, cond: Expr | None, data: StoredMeasurement
 ) -> list[tuple[Any, ...]]:
-    field_names = [i.name for f in stmt.fields for i in _idents(f.expr) if _is_field(i, data)]
+    field_names = [i.name for f in stmt.fields for i in _idents(f.expr) if is_field(i, data)]
     if not field_names:
         raise InvalidQuery("statement must have at least one field in projection")
     found: list[tuple[int, tuple[Any, ...]]] = []
@@ -320,9 +293,9 @@ def _raw_rows(
             row = s.row(i)
             if not any(row.get(n) is not None for n in field_names):
                 continue
-            if cond is not None and not _truth(cond, s.tags, row, data):
+            if cond is not None and not truth(cond, s.tags, row, data):
                 continue
-            values = tuple(_value(f.expr, s.tags, row, data) for f in stmt.fields)
+            values = tuple(value_of(f.expr, s.tags, row, data) for f in stmt.fields)
             found.append((s.times[i], values))
     found.sort(key=lambda r: r[0], reverse=stmt.descending)
     return [(t / 1e9, *values) for t, values in found]
@@ -373,7 +346,7 @@ def _aggregate_rows(
         r = results[id(call)]
         return None if r is None else r[1]
 
-    values = [_calc(f.expr, resolve) for f in stmt.fields]
+    values = [calc(f.expr, resolve) for f in stmt.fields]
     return [(time_ns / 1e9, *values)]
 
 
@@ -400,7 +373,7 @@ def _bucket_rows(
             v = columns[id(call)][j]
             return None if v is MISSING else v
 
-        rows.append((start / 1e9, *(_calc(f.expr, resolve) for f in stmt.fields)))
+        rows.append((start / 1e9, *(calc(f.expr, resolve) for f in stmt.fields)))
     if stmt.descending:
         rows.reverse()
     return rows
@@ -421,117 +394,8 @@ def _field_points(
             points += [
                 (times[i], column[i])
                 for i in span
-                if column[i] is not None and _truth(cond, s.tags, s.row(i), data)
+                if column[i] is not None and truth(cond, s.tags, s.row(i), data)
             ]
     if len(members) > 1:
         points.sort(key=lambda p: p[0])  # stable: equal times keep series order
     return points
-
-
-# --- expressions -------------------------------------------------------------------------------
-
-
-def _calc(expr: Expr, resolve: Callable[[Call], Any]) -> Any:
-    if isinstance(expr, Call):
-        return resolve(expr)
-    if isinstance(expr, Number):
-        return expr.value
-    if isinstance(expr, BinOp):
-        return _arith(expr.op, _calc(expr.left, resolve), _calc(expr.right, resolve))
-    return None
-
-
-def _value(expr: Expr, tags: dict[str, str], row: RowView, data: StoredMeasurement) -> Any:
-    if isinstance(expr, Ident):
-        if _is_field(expr, data):
-            return row.get(expr.name)
-        return tags.get(expr.name) if expr.cast == "tag" or expr.name in data.tag_keys else None
-    if isinstance(expr, Number | String | Boolean):
-        return expr.value
-    if isinstance(expr, Duration):
-        return expr.ns
-    if isinstance(expr, Regex):
-        return _regex(expr.pattern)
-    if isinstance(expr, BinOp):
-        if expr.op in ("AND", "OR") or expr.op in _COMPARE:
-            return _truth(expr, tags, row, data)
-        return _arith(expr.op, _value(expr.left, tags, row, data), _value(expr.right, tags, row, data))
-    raise Unsupported(f"{type(expr).__name__.lower()} in WHERE")
-
-
-def _truth(expr: Expr, tags: dict[str, str], row: RowView, data: StoredMeasurement) -> bool:
-    if isinstance(expr, BinOp):
-        if expr.op == "AND":
-            return _truth(expr.left, tags, row, data) and _truth(expr.right, tags, row, data)
-        if expr.op == "OR":
-            return _truth(expr.left, tags, row, data) or _truth(expr.right, tags, row, data)
-        if expr.op in _COMPARE:
-            return _compare(
-                expr.op, _operand(expr.left, tags, row, data), _operand(expr.right, tags, row, data)
-            )
-    if isinstance(expr, Boolean):
-        return expr.value
-    raise Unsupported("a WHERE condition that is not a comparison")
-
-
-def _operand(expr: Expr, tags: dict[str, str], row: RowView, data: StoredMeasurement) -> Any:
-    if isinstance(expr, Ident) and not _is_field(expr, data):
-        return tags.get(expr.name, "")  # influxd: a missing tag compares as ""
-    return _value(expr, tags, row, data)
-
-
-_COMPARE = frozenset({"=", "!=", "<", "<=", ">", ">=", "=~", "!~"})
-
-
-def _compare(op: str, left: Any, right: Any) -> bool:
-    if left is None or right is None:
-        return False
-    if op in ("=~", "!~"):
-        if not isinstance(right, re.Pattern) or not isinstance(left, str):
-            return False
-        return (right.search(left) is not None) == (op == "=~")
-    if _is_num(left) != _is_num(right) or (not _is_num(left) and type(left) is not type(right)):
-        return False
-    if op == "=":
-        return bool(left == right)
-    if op == "!=":
-        return bool(left != right)
-    if isinstance(left, bool):
-        return False
-    if op == "<":
-        return bool(left < right)
-    if op == "<=":
-        return bool(left <= right)
-    if op == ">":
-        return bool(left > right)
-    return bool(left >= right)
-
-
-def _is_num(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
-
-
-def _arith(op: str, left: Any, right: Any) -> Any:
-    if not (_is_num(left) and _is_num(right)):
-        return None
-    if op == "+":
-        return left + right
-    if op == "-":
-        return left - right
-    if op == "*":
-        return left * right
-    if right == 0:
-        return 0  # influxd answers 0 for x/0 and x%0 rather than an error or infinity
-    if op == "/":
-        return left / right
-    if isinstance(left, int) and isinstance(right, int):
-        return int(math.fmod(left, right))  # Go's % truncates toward zero
-    return math.fmod(left, right)
-
-
-@lru_cache(maxsize=256)
-def _regex(pattern: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise ParseError(f"invalid regular expression /{pattern}/: {exc}") from None
