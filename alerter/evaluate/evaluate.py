@@ -107,7 +107,7 @@ def evaluate(rule: CompiledRule, result: StatementResult, state: RuleState, now:
     index = state.index
     seen: set[str] = set()
     events: list[Event] = []
-    append = events.append
+    append, see, lookup, find = events.append, seen.add, index.get, known.get  # bound once: hot loop
     ttl, tags = rule.ttl, rule.tags
     breaches = rule.breaches
     first = rule.warning if rule.warning is not None else rule.critical  # crossed first
@@ -121,15 +121,15 @@ def evaluate(rule: CompiledRule, result: StatementResult, state: RuleState, now:
         if type(value) is not float and type(value) is not int:
             value = _last_value(rule, rows, column)
         key = tuple(series.tags.items())
-        fp = index.get(key)
+        fp = lookup(key)
         if fp is None:
             fp = index[key] = fingerprint(rule.name, {**rule.labels, **series.tags})
-        ss = known.get(fp)
+        ss = find(fp)
         if ss is None:
             if value is None:
                 continue  # never seen with data: nothing to report yet
             ss = known[fp] = SeriesState(level=_OK, tags=dict(series.tags))
-        seen.add(fp)
+        see(fp)
         if value is None:
             event = _absent(rule, fp, ss, now, result.partial, known)
             if event is not None:
