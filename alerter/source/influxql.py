@@ -328,7 +328,7 @@ def _aggregate_rows(
         error = check_types(call.name, points)
         if error:
             raise InvalidQuery(error)
-        pct = call.args[1].value if call.name == "percentile" else None  # type: ignore[union-attr]
+        pct = _percent(call)
         if stmt.interval is not None:
             points_by_call.append(points)
             continue
@@ -361,7 +361,7 @@ def _bucket_rows(
     starts = range(first, bucket_start(tr.upper, interval, offset) + 1, interval)
     columns: dict[int, list[Any]] = {}
     for call, points in zip(plan.calls, points_by_call, strict=True):
-        pct = call.args[1].value if call.name == "percentile" else None  # type: ignore[union-attr]
+        pct = _percent(call)
         values = bucket_values(points, REDUCERS[call.name], pct, starts, offset)
         columns[id(call)] = fill(values, stmt.fill, call.name == "count")
     rows: list[tuple[Any, ...]] = []
@@ -377,6 +377,12 @@ def _bucket_rows(
     if stmt.descending:
         rows.reverse()
     return rows
+
+
+def _percent(call: Call) -> float | None:
+    """percentile()'s N (checked to be a number by _check_call); None for other functions."""
+    arg = call.args[1] if call.name == "percentile" else None
+    return float(arg.value) if isinstance(arg, Number) else None
 
 
 def _field_points(

@@ -121,17 +121,20 @@ def _merge(series: StoredSeries, new: list[tuple[int, Mapping[str, FieldValue]]]
             for column in columns.values():
                 column.append(None)
         for name, value in fields.items():
-            column = columns.get(name)
-            if column is None:
-                column = columns[name] = [None] * len(times)
-            column[-1] = value
+            if name not in columns:
+                columns[name] = [None] * len(times)
+            columns[name][-1] = value
 
 
 def _rebuild(series: StoredSeries, new: list[tuple[int, Mapping[str, FieldValue]]]) -> None:
     """Out-of-order points: merge everything by time, then lay the columns out again."""
     merged: dict[int, dict[str, FieldValue]] = {}
     for i, t in enumerate(series.times):
-        merged[t] = {k: c[i] for k, c in series.columns.items() if c[i] is not None}
+        row = merged[t] = {}
+        for name, column in series.columns.items():
+            value = column[i]
+            if value is not None:
+                row[name] = value
     for t, fields in new:
         merged.setdefault(t, {}).update(fields)
     series.times = array("q", sorted(merged))
