@@ -307,15 +307,16 @@ class OnCallSpec(StrictModel):
         return Segment(role, at, at, member, week, swap, override)
 
     def segments(self, role: Role, start: datetime, end: datetime) -> list[Segment]:
-        """``role``'s timeline over ``[start, end)``, cut at handoffs and override bounds.
+        """``role``'s timeline over ``[start, end)`` in UTC, cut at handoffs and override bounds.
 
         Adjacent pieces with the same person, week and cause are merged, so each is one shift.
         """
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
         cuts = {start, end}
         cuts.update(self.handoff_at(w) for w in range(self.week_at(start) + 1, self.week_at(end) + 1))
         for o in self.overrides:
             if o.role is role:
-                cuts.update(t for t in (o.start, o.end) if start < t < end)
+                cuts.update(t.astimezone(UTC) for t in (o.start, o.end) if start < t < end)
         bounds = sorted(c for c in cuts if start <= c <= end)
         out: list[Segment] = []
         for a, b in pairwise(bounds):
