@@ -17,7 +17,9 @@ Normalised before comparing, because it is representation, not meaning:
 
 from __future__ import annotations
 
+import itertools
 import math
+import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -457,3 +459,101 @@ async def test_contract(backend: Backend, name: str) -> None:
             assert actual[0] == "error" and want.fragment in actual[1], actual
         else:
             assert actual == wanted
+
+
+# --- differential: many generated statements, static against influxd directly ---------------------
+
+
+def generated_points() -> list[Point]:
+    """Seeded random data: unique times and values, so selector tie-breaks never decide a case."""
+    rng = random.Random(20261128)
+    seconds = rng.sample(range(T - 900, T + 60), 240)  # a few in the future of T
+    idle = rng.sample(range(100_000), len(seconds))
+    procs = rng.sample(range(1_000), len(seconds))
+    hosts = [("a", "x"), ("b", "x"), ("c", "y"), ("d", None), ("e", "y"), ("f", None)]
+    points = []
+    for n, t in enumerate(seconds):
+        host, dc = hosts[n % len(hosts)]
+        tags = {"host": host} | ({"dc": dc} if dc else {})
+        fields: dict[str, float | int] = {"idle": idle[n] / 1000}
+        if n % 3:
+            fields["procs"] = procs[n]
+        points.append(Point("cpu", tags, fields, t))
+    return points
+
+
+def generated_statements() -> list[str]:
+    calls = [
+        *(f"{fn}({fld})" for fn in ("mean", "median", "min", "max", "sum", "count", "first", "last", "spread",
+                                    "stddev") for fld in ("idle", "procs")),
+        "percentile(idle, 50)", "percentile(procs, 95)", "100 - mean(idle)", "max(idle) - min(idle)",
+        "mean(idle), count(procs)", "last(idle) * 2",
+    ]  # fmt: skip
+    wheres = [
+        "", "host = 'a'", "host != 'b'", "host =~ /^[a-c]$/", "dc = ''", "dc !~ /x/", "idle > 50",
+        "idle > 50 OR host = 'c'", "procs < 500 AND dc = 'y'",
+    ]  # fmt: skip
+    times = ["", "time > now() - 3m", "time >= now() - 400s AND time <= now() - 30s"]
+    groups = ["", "GROUP BY host", "GROUP BY dc", "GROUP BY *", "GROUP BY host, dc"]
+    rng = random.Random(7)
+    out = []
+    for call, where, bound, group in itertools.product(calls, wheres, times, groups):
+        cond = " AND ".join(f"({c})" for c in (where, bound) if c)
+        out.append(f"SELECT {call} FROM cpu{' WHERE ' + cond if cond else ''} {group}".strip())
+    statements = rng.sample(out, 300)
+    for fill in ("", " fill(none)", " fill(0)", " fill(previous)", " fill(linear)"):
+        for call in ("mean(idle)", "count(procs)", "max(idle), min(procs)"):
+            statements.append(
+                f"SELECT {call} FROM cpu WHERE time >= now() - 10m GROUP BY time(2m), host{fill}"
+            )
+    for where in wheres:
+        statements.append(f"SELECT idle, procs FROM cpu{' WHERE ' + where if where else ''}")
+    statements += ["SELECT * FROM cpu WHERE time > now() - 2m", "SELECT * FROM cpu GROUP BY host LIMIT 3"]
+    return statements
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    return bool(a == b)
+
+
+def same_result(static: StatementResult, influx: StatementResult) -> bool:
+    if static.error is not None or influx.error is not None:
+        return static.error is not None and influx.error is not None
+    if len(static.series) != len(influx.series):
+        return False
+    for s, i in zip(static.series, influx.series, strict=True):
+        if (s.name, dict(s.tags), tuple(s.columns), len(s.values)) != (
+            i.name,
+            dict(i.tags),
+            tuple(i.columns),
+            len(i.values),
+        ):
+            return False
+        for rs, ri in zip(s.values, i.values, strict=True):
+            if math.floor(rs[0]) != math.floor(ri[0]) or not all(map(_same, rs[1:], ri[1:])):
+                return False
+    return True
+
+
+@pytest.mark.anyio
+@pytest.mark.influx
+async def test_generated_statements_agree_with_influxd(influx_server: Any, influx_db: str) -> None:
+    points = generated_points()
+    static, influx = StaticBackend(), InfluxBackend(influx_server.url, influx_db)
+    statements = generated_statements()
+    try:
+        await static.load(points)
+        await influx.load(points)
+        got_static = await static.query(statements, now=T)
+        got_influx = await influx.query(statements, now=T)
+    finally:
+        await influx.close()
+    assert sum(bool(r.series) for r in got_influx) > len(statements) // 2  # the data is really there
+    differ = [
+        f"{stmt}\n  static: {s}\n  influx: {i}"
+        for stmt, s, i in zip(statements, got_static, got_influx, strict=True)
+        if not same_result(s, i)
+    ]
+    assert not differ, f"{len(differ)} of {len(statements)} statements differ:\n" + "\n".join(differ[:5])
