@@ -112,10 +112,10 @@ async def run_live(
 
 
 def printing_sink(out: TextIO, counts: CountingSink | None = None) -> SinkFactory:
-    """A factory of sinks printing what fires (and counting, if ``counts`` is given)."""
+    """A factory of sinks printing each state change (and counting, if ``counts`` is given)."""
 
     def make(clock: Clock) -> EventSink:
-        printer = PrintingSink(clock, out)
+        printer = PrintingSink(clock, out, changes_only=True)
         return FanoutSink(printer, counts) if counts is not None else printer
 
     return make

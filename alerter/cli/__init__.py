@@ -26,6 +26,8 @@ def main(verbose: int) -> None:
     """alerter: YAML rules over InfluxDB, Riemann-style correlation, on-call paging."""
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler logs every job run at INFO; its news is only interesting when something is wrong.
+    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
 
 
 main.add_command(rules)

@@ -37,7 +37,9 @@ class Settings(StrictModel):
     influx: InfluxSettings = InfluxSettings()
     database_url: str = "sqlite:///var/alerter.db"
     reload_interval: Duration = 10.0
-    jitter: Duration = Field(default=2.0, description="max random delay added to each rule's schedule")
+    jitter: Duration = Field(
+        default=2.0, description="max phase offset of a rule group's schedule; deterministic per engine_name and group"
+    )
 
 
 _ENV = {

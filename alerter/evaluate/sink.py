@@ -39,7 +39,8 @@ class PrintingSink:
 
     The time shown is ``clock.now()`` in UTC (in replay, the virtual time of the evaluation).
     ``context`` names the attributes shown in parentheses, joined by ``/``; the comparison is shown
-    when events carry ``operator`` and ``threshold`` attributes (``threshold=95`` without an operator). Colours only when ``out`` is a TTY,
+    when events carry ``operator`` and ``threshold`` attributes. ``changes_only`` drops the
+    repeated lines of a series that stays non-ok (``alerter run`` and the demo use it) (``threshold=95`` without an operator). Colours only when ``out`` is a TTY,
     so piped output and log files stay plain.
     """
 
@@ -50,8 +51,10 @@ class PrintingSink:
         *,
         context: Sequence[str] = ("env", "role"),
         color: bool | None = None,
+        changes_only: bool = False,
     ) -> None:
         self._clock = clock
+        self._changes_only = changes_only
         self._out = out if out is not None else sys.stdout
         self._context = tuple(context)
         self._color = self._out.isatty() if color is None else color
@@ -62,7 +65,7 @@ class PrintingSink:
         previous = self._last.get(key)
         self._last[key] = event.state
         changed = previous != event.state and not (previous is None and event.state == Severity.OK.value)
-        if event.state != Severity.OK.value or changed:
+        if changed or (event.state != Severity.OK.value and not self._changes_only):
             print(self.format(event), file=self._out, flush=True)
 
     def format(self, event: Event) -> str:

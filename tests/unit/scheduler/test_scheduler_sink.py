@@ -85,3 +85,16 @@ def test_counting_and_fanout() -> None:
     assert counts.total == 4
     assert counts.by_state == {"ok": 1, "critical": 2, "warning": 1}
     assert counts.by_rule == {("host_cpu_high", "ok"): 1, ("host_cpu_high", "critical"): 2, ("", "warning"): 1}
+
+
+def test_changes_only_prints_each_transition_once() -> None:
+    out = io.StringIO()
+    clock = FakeClock(NOON)
+    sink = PrintingSink(clock, out, changes_only=True)
+    for state, value in [("ok", 50.0), ("critical", 97.0), ("critical", 98.0), ("warning", 90.0), ("ok", 60.0)]:
+        sink(cpu_event(state, value))
+    assert out.getvalue().splitlines() == [
+        "12:04:30 CRITICAL host_cpu_high web-07 (prod/router) value=97",
+        "12:04:30 WARNING host_cpu_high web-07 (prod/router) value=90",
+        "12:04:30 OK host_cpu_high web-07 (prod/router) value=60",
+    ]

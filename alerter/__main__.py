@@ -1,0 +1,5 @@
+"""``python -m alerter`` is the ``alerter`` command."""
+
+from alerter.cli import main
+
+main()
