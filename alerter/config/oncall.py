@@ -395,6 +395,7 @@ def semantic_problems(spec: OnCallSpec, positioned: PositionedData) -> list[Prob
     check.swaps()
     check.unavailability()
     if not check.problems:
+        check.replacements()
         check.timeline()
     return check.problems
 
@@ -516,6 +517,20 @@ class _Check:
                     ("unavailability", i, "end"),
                     f"end {u.end.isoformat()} is not after start {u.start.isoformat()}",
                 )
+
+    def replacements(self) -> None:
+        """An override's ``replaces`` must be who the schedule has in that role all along."""
+        for i, o in enumerate(self.spec.overrides):
+            if o.replaces is None:
+                continue
+            for seg in self.spec.segments(o.role, o.start, o.end):
+                scheduled, _ = self.spec.scheduled(o.role, seg.week)
+                if scheduled != o.replaces:
+                    span = f"from {self.local(seg.start)} to {self.local(seg.end)}"
+                    self.add(
+                        ("overrides", i, "replaces"),
+                        f'"{o.replaces}" is not {o.role} {span} ({scheduled} is)',
+                    )
 
     def timeline(self) -> None:
         """Walk both roles from the epoch to the horizon; report people doubled up or unavailable."""
