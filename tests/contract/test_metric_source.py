@@ -4,7 +4,9 @@ One table of cases (points, statements, ``now``, expected results) runs against 
 implementations, as APScheduler runs one suite over its memory and real backends. The expected
 answers were taken from influxd 1.6.7, so a case failing only for "static" is a bug in
 :mod:`alerter.source.influxql`, and one failing only for "influx" is a bug in the InfluxDB adapter
-(or a behaviour change of the server).
+(or a behaviour change of the server). A second, differential test runs a few hundred generated
+statements (functions x filters x time bounds x groupings, GROUP BY time with each fill) on seeded
+random data against both and requires identical answers.
 
 Normalised before comparing, because it is representation, not meaning:
 
