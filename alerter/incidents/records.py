@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from alerter.incidents.lifecycle import AlertSnapshot, Decision, IncidentSnapshot, IncidentStatus
+from alerter.incidents.lifecycle import AlertSnapshot, Decision, IncidentSnapshot, IncidentStatus, Transition
 from alerter.incidents.tables import Alert, Incident, IncidentEvent
 from alerter.model import Severity
 
@@ -72,14 +72,20 @@ class IncidentRecord:
 
 @dataclass(frozen=True, slots=True)
 class Applied:
-    """What the store did with one decision: the incident row it touched (None: nothing stored)."""
+    """What the store did with one observation or action.
+
+    ``incident_id``/``key``: the incident the alert belongs to (None: an ok series that belongs to
+    nothing, so nothing was stored). ``decision``: the lifecycle step taken, None when the state
+    was unchanged and only the alert row was refreshed.
+    """
 
     incident_id: int | None
+    key: str | None
     decision: Decision | None
 
     @property
-    def key(self) -> str | None:
-        return None if self.decision is None else self.decision.incident.key
+    def transitions(self) -> tuple[Transition, ...]:
+        return () if self.decision is None else self.decision.transitions
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,12 +142,12 @@ def incident_snapshot(row: Incident) -> IncidentSnapshot:
     )
 
 
-def incident_record(row: Incident, alerts: list[Alert]) -> IncidentRecord:
+def incident_record(row: Incident, alerts: tuple[AlertSnapshot, ...]) -> IncidentRecord:
     assert row.id is not None  # rows handed here were flushed
     return IncidentRecord(
         id=row.id,
         incident=incident_snapshot(row),
-        alerts=tuple(alert_snapshot(a) for a in sorted(alerts, key=lambda a: a.id or 0)),
+        alerts=alerts,
         root_cause=row.root_cause,
         flapping=row.flapping,
         suppressed=row.suppressed,

@@ -59,6 +59,9 @@ class StoreTransaction:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        # incident id -> its members, loaded once per transaction and kept up to date by
+        # apply(); safe because every path that changes members holds the incident's row lock
+        self._members: dict[int, dict[str, AlertSnapshot]] = {}
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -112,21 +115,31 @@ class StoreTransaction:
         Its incident is the one it currently belongs to while that is open; otherwise (it fires
         anew) the open incident of ``obs.group_key``, else a resolved one it may reopen (its own
         or the group's latest), else a new one. An ok series that belongs to nothing is ignored
-        (``Applied(None, None)``).
+        (``Applied(None, None, None)``).
+
+        An unchanged state only refreshes the alert row (``last_seen``, value, labels) and
+        returns ``decision=None``: the common case costs two indexed statements, not a load of
+        the whole incident. Auto-resolve of an incident that went quiet is :meth:`tick`'s job.
         """
         snap = obs.snapshot()
         current = self._current_row(obs.fingerprint, lock=True)
+        if current is not None and current.state == snap.state.value:
+            return self._refresh(current, obs)
         home = None if current is None else self._require(current.incident_id, lock=True)
-        fires = snap.active and (current is None or current.state != snap.state.value)
+        fires = snap.active  # past the refresh above, a non-ok state here is a change
         if home is not None and (home.status != RESOLVED or not fires):
-            return self.apply(lifecycle.on_alert_state(*self._parts(home), snap, obs.at, policy))
+            decision = lifecycle.on_alert_state(*self._parts(home), snap, obs.at, policy)
+            return self._apply(decision, home, current)
         if not fires:
-            return Applied(None, None)
+            return Applied(None, None, None)
         target = self._open_row(obs.group_key, lock=True) or self._reopenable(home, obs, policy)
         if target is not None:
-            return self.apply(lifecycle.on_alert_state(*self._parts(target), snap, obs.at, policy))
+            decision = lifecycle.on_alert_state(*self._parts(target), snap, obs.at, policy)
+            return self._apply(decision, target, current)
         key = self._new_key(obs.group_key)
-        return self.apply(lifecycle.open_incident(key, obs.group_key, obs.title, snap, obs.at))
+        return self._apply(
+            lifecycle.open_incident(key, obs.group_key, obs.title, snap, obs.at), None, current
+        )
 
     def tick(self, now: float, policy: LifecyclePolicy) -> list[Applied]:
         """Auto-resolve every open incident whose alerts have all been ok for ``resolve_delay``."""
@@ -155,7 +168,14 @@ class StoreTransaction:
         An ``OPENED`` decision inserts; any other updates the incident with its key (raises
         UnknownIncident if there is none).
         """
-        if Transition.OPENED in decision.transitions:
+        opened = Transition.OPENED in decision.transitions
+        row = None if opened else self._require(decision.incident.key, lock=True)
+        before = None if decision.fingerprint is None else self._current_row(decision.fingerprint, lock=True)
+        return self._apply(decision, row, before)
+
+    def _apply(self, decision: Decision, row: Incident | None, before: Alert | None) -> Applied:
+        """:meth:`apply` with the incident row (None: insert) and the alert's current row known."""
+        if row is None:
             # always a new row: if another writer took this key meanwhile, the unique index
             # refuses it and run() retries, instead of this decision overwriting their incident
             row = Incident(
@@ -167,14 +187,12 @@ class StoreTransaction:
                 group_key="",
                 key=decision.incident.key,
             )
-        else:
-            row = self._require(decision.incident.key, lock=True)
         copy_incident(decision, row)
         self.session.add(row)
         self.session.flush()
         assert row.id is not None
         if decision.fingerprint is not None:
-            self._write_alert(row.id, decision)
+            self._write_alert(row.id, decision, before)
         for transition in decision.transitions:
             self.session.add(
                 IncidentEvent(
@@ -186,7 +204,8 @@ class StoreTransaction:
                 )
             )
         self.session.flush()
-        return Applied(row.id, decision)
+        self._members[row.id] = {a.fingerprint: a for a in decision.alerts}
+        return Applied(row.id, row.key, decision)
 
     # -- annotations -----------------------------------------------------------------------
 
@@ -281,19 +300,17 @@ class StoreTransaction:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _write_alert(self, incident_id: int, decision: Decision) -> None:
+    def _write_alert(self, incident_id: int, decision: Decision, before: Alert | None) -> None:
+        """Upsert the decision's alert in ``incident_id``; ``before`` is its current row anywhere."""
         snap = next((a for a in decision.alerts if a.fingerprint == decision.fingerprint), None)
         if snap is None:
             return  # an ok stranger, or an alert moving on to a new incident
-        row = self.session.exec(
-            select(Alert).where(Alert.incident_id == incident_id, Alert.fingerprint == snap.fingerprint)
-        ).first()
-        before = self._current_row(snap.fingerprint, lock=True)
+        row = self._member_row(incident_id, snap.fingerprint, before)
+        if before is not None and before is not row:
+            before.is_current = False  # it moves on: the old row keeps the history
+            self.session.add(before)
+            self.session.flush()
         if row is None:
-            if before is not None:
-                before.is_current = False  # it moves on: the old row keeps the history
-                self.session.add(before)
-                self.session.flush()
             row = Alert(
                 incident_id=incident_id,
                 rule="",
@@ -319,6 +336,15 @@ class StoreTransaction:
                     value=snap.value,
                 )
             )
+
+    def _member_row(self, incident_id: int, fingerprint: str, before: Alert | None) -> Alert | None:
+        if before is not None and before.incident_id == incident_id:
+            return before
+        known = self._members.get(incident_id)
+        if known is not None and fingerprint not in known:
+            return None  # the member cache is complete for a loaded incident: no query needed
+        query = select(Alert).where(Alert.incident_id == incident_id, Alert.fingerprint == fingerprint)
+        return self.session.exec(query).first()
 
     def _reopenable(
         self, home: Incident | None, obs: AlertObservation, policy: LifecyclePolicy
@@ -350,8 +376,25 @@ class StoreTransaction:
         return record.incident, record.alerts
 
     def _record(self, row: Incident) -> IncidentRecord:
-        alerts = self.session.exec(select(Alert).where(Alert.incident_id == row.id)).all()
-        return incident_record(row, list(alerts))
+        assert row.id is not None
+        members = self._members.get(row.id)
+        if members is None:
+            rows = self.session.exec(
+                select(Alert).where(Alert.incident_id == row.id).order_by(col(Alert.id))
+            ).all()
+            members = self._members[row.id] = {a.fingerprint: alert_snapshot(a) for a in rows}
+        return incident_record(row, tuple(members.values()))
+
+    def _refresh(self, row: Alert, obs: AlertObservation) -> Applied:
+        row.last_seen, row.value = obs.at, obs.value
+        if (row.host, row.service, row.labels) != (obs.host, obs.service, dict(obs.labels)):
+            row.host, row.service, row.labels = obs.host, obs.service, dict(obs.labels)
+        self.session.add(row)
+        members = self._members.get(row.incident_id)
+        if members is not None:
+            members[row.fingerprint] = alert_snapshot(row)
+        home = self.session.get(Incident, row.incident_id)
+        return Applied(row.incident_id, None if home is None else home.key, None)
 
     def _event(self, row: Incident, at: float, kind: str, detail: str, actor: str | None) -> None:
         assert row.id is not None

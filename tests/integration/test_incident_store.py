@@ -89,11 +89,12 @@ def test_times_labels_and_values_round_trip_exactly(store: IncidentStore) -> Non
 
 def test_a_full_life_open_join_escalate_clear_resolve_reopen(store: IncidentStore) -> None:
     opened = store.observe(obs("a", WARN, T0), POLICY)
-    assert opened.decision is not None and opened.decision.transitions == (Transition.OPENED,)
+    assert opened.transitions == (Transition.OPENED,)
     joined = store.observe(obs("b", CRIT, T0 + 1), POLICY)
     assert joined.incident_id == opened.incident_id
-    assert joined.decision is not None
-    assert joined.decision.transitions == (Transition.JOINED, Transition.ESCALATED_SEVERITY)
+    assert joined.transitions == (Transition.JOINED, Transition.ESCALATED_SEVERITY)
+    same = store.observe(obs("b", CRIT, T0 + 1.5), POLICY)
+    assert (same.incident_id, same.key, same.decision) == (opened.incident_id, opened.key, None)
     store.observe(obs("a", OK, T0 + 2), POLICY)
     store.observe(obs("b", OK, T0 + 3), POLICY)
     assert store.tick(T0 + 62, POLICY) == []
@@ -101,7 +102,7 @@ def test_a_full_life_open_join_escalate_clear_resolve_reopen(store: IncidentStor
     assert resolved.decision is not None and resolved.decision.incident.status is IncidentStatus.RESOLVED
     reopened = store.observe(obs("a", WARN, T0 + 100), POLICY)
     assert reopened.incident_id == opened.incident_id and reopened.key == opened.key
-    assert reopened.decision is not None and reopened.decision.transitions == (Transition.REOPENED,)
+    assert reopened.transitions == (Transition.REOPENED,)
     with store.transaction() as tx:
         record = tx.incident(opened.key or "")
         kinds = [e.kind for e in tx.timeline(opened.incident_id or 0)]
@@ -140,7 +141,7 @@ def test_firing_after_the_reopen_window_opens_a_new_incident(store: IncidentStor
 
 def test_ok_series_that_never_fired_is_not_stored(store: IncidentStore) -> None:
     applied = store.observe(obs("a", OK, T0), POLICY)
-    assert (applied.incident_id, applied.decision) == (None, None)
+    assert (applied.incident_id, applied.key, applied.decision) == (None, None, None)
     assert store.restart_state().open_incidents == ()
 
 
@@ -166,10 +167,10 @@ def test_manually_resolved_incident_is_not_reopened_by_the_same_firing(store: In
     opened = store.observe(obs("a", CRIT, T0), POLICY)
     store.resolve(opened.incident_id or 0, "bob", T0 + 5)
     still = store.observe(obs("a", CRIT, T0 + 10), POLICY)
-    assert still.decision is not None and still.decision.transitions == ()
+    assert (still.incident_id, still.transitions) == (opened.incident_id, ())
     assert store.restart_state().open_incidents == ()
     worse = store.observe(obs("a", WARN, T0 + 20), POLICY)
-    assert worse.decision is not None and worse.decision.transitions == (Transition.REOPENED,)
+    assert worse.transitions == (Transition.REOPENED,)
 
 
 def test_database_refuses_a_second_open_incident_for_one_group(store: IncidentStore) -> None:
@@ -408,3 +409,21 @@ def test_two_stores_opening_an_empty_database_at_once_both_migrate_cleanly(store
     for t in threads:
         t.join(timeout=50)
     assert len(results) == 3 and all(isinstance(r, str) for r in results), results
+
+
+def test_an_unchanged_state_refreshes_the_alert_row_only(store: IncidentStore) -> None:
+    opened = store.observe(obs("a", CRIT, T0, value=91.0), POLICY)
+    again = store.observe(obs("a", CRIT, T0 + 30, value=93.5, labels={"host": "db-2"}), POLICY)
+    assert (again.key, again.decision) == (opened.key, None)
+    with store.transaction() as tx:
+        record = tx.incident(opened.key or "")
+        history = tx.state_history("a")
+    assert record is not None
+    (alert,) = record.alerts
+    assert (alert.last_seen, alert.last_state_change, alert.value, alert.labels) == (
+        T0 + 30,
+        T0,
+        93.5,
+        {"host": "db-2"},
+    )
+    assert (len(history), record.incident.last_change_at) == (1, T0)
