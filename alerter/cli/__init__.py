@@ -13,10 +13,10 @@ import click
 from alerter import __version__
 from alerter.cli.demo import demo
 from alerter.cli.rules import rules
-from alerter.cli.rules_test import test as rules_test
+from alerter.cli.rules_test import test as rules_test_command
 from alerter.cli.run import run
 
-rules.add_command(rules_test)
+rules.add_command(rules_test_command)
 
 
 @click.group()
