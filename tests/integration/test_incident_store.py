@@ -427,3 +427,19 @@ def test_an_unchanged_state_refreshes_the_alert_row_only(store: IncidentStore) -
         {"host": "db-2"},
     )
     assert (len(history), record.incident.last_change_at) == (1, T0)
+
+
+def test_an_alert_returning_to_an_incident_it_left_becomes_current_there_again(store: IncidentStore) -> None:
+    a_home = store.observe(obs("a", CRIT, T0, group="g1"), POLICY)
+    b_open = store.observe(obs("x", CRIT, T0, group="g2"), POLICY)
+    store.resolve(a_home.incident_id or 0, "ann", T0 + 1)
+    moved = store.observe(obs("a", WARN, T0 + 2, group="g2"), POLICY)  # a joins the open g2 incident
+    assert (moved.incident_id, moved.transitions) == (b_open.incident_id, (Transition.JOINED,))
+    store.observe(obs("z", CRIT, T0 + 3, group="g1"), POLICY)  # reopens g1's incident
+    store.resolve(b_open.incident_id or 0, "ann", T0 + 4)
+    back = store.observe(obs("a", CRIT, T0 + 5, group="g1"), POLICY)
+    assert back.incident_id == a_home.incident_id
+    with store.transaction() as tx:
+        current = tx.current_alert("a")
+        assert current is not None and current[0] == a_home.incident_id
+        assert current[1].state is CRIT
