@@ -420,24 +420,24 @@ class _Check:
     def local(self, moment: datetime) -> str:
         return _show(moment.astimezone(self.spec.zone))
 
-    def member_name(self, loc: Loc, name: str | None) -> None:
+    def member_name(self, loc: Loc, name: str | None, prefix: str = "") -> None:
         if name is not None and name not in self.known:
-            self.add(loc, f'unknown member "{name}" (defined: {", ".join(self.known)})')
+            self.add(loc, f'{prefix}unknown member "{name}" (defined: {", ".join(self.known)})')
 
     def names(self) -> None:
         first: dict[str, int] = {}
         for i, m in enumerate(self.spec.members):
             if m.id in first:
                 where = self.line(("members", first[m.id]))
-                self.add(("members", i, "id"), f'member "{m.id}" is defined twice (first at line {where})')
+                self.add(("members", i, "id"), f"defined twice (first at line {where})")
             first.setdefault(m.id, i)
         seen: dict[str, int] = {}
         for i, name in enumerate(self.spec.rotation.order):
-            self.member_name(("rotation", "order", i), name)
+            self.member_name(("rotation", "order", i), name, "rotation.order: ")
             if name in seen:
                 self.add(
                     ("rotation", "order", i),
-                    f'"{name}" is in the order twice (positions {seen[name] + 1} and {i + 1})',
+                    f'rotation.order: "{name}" is in it twice (positions {seen[name] + 1} and {i + 1})',
                 )
             seen.setdefault(name, i)
         for i, o in enumerate(self.spec.overrides):
@@ -454,13 +454,13 @@ class _Check:
         if r.start.weekday() != r.handoff.weekday.number:
             self.add(
                 ("rotation", "start"),
-                f"start {r.start} is a {r.start:%A}, but handoffs are on {r.handoff.weekday.title()}s",
+                f"rotation.start {r.start} is a {r.start:%A}, but handoffs are on {r.handoff.weekday.title()}s",
             )
         n = len(r.order)
         if r.sub_offset % n == 0:
             self.add(
                 ("rotation", "sub_offset"),
-                f"sub_offset {r.sub_offset} is a multiple of the order's {n} members, so every week's sub would be its primary",
+                f"rotation.sub_offset {r.sub_offset} is a multiple of the order's {n} members, so every week's sub would be its primary",
             )
 
     def overrides(self) -> None:
@@ -563,7 +563,8 @@ class _Check:
         if primary.member == sub.member:
             culprit = sub.override if sub.override is not None else primary.override
             loc: Loc = ("overrides", culprit, "member") if culprit is not None else ("rotation", "order")
-            out.append((loc, f"{primary.member} would be both primary and sub {{span}}"))
+            prefix = "" if culprit is not None else "rotation.order: "
+            out.append((loc, f"{prefix}{primary.member} would be both primary and sub {{span}}"))
         for seg in (primary, sub):
             u = spec.unavailable_at(seg.member, moment)
             if u is None:
@@ -597,12 +598,13 @@ _KINDS = {"overrides": "override", "swaps": "swap", "unavailability": "unavailab
 
 
 def describe_oncall(loc: Loc, data: Any) -> str:
-    """Prefix naming the entry at ``loc``: ``override 2 (carol): ``, ``member "alice": ``, ``rotation: ``."""
+    """Prefix naming the list entry at ``loc``: ``override 2 (carol): ``, ``member "alice": ``.
+
+    ``rotation`` is not a list: its messages name the field (``rotation.start ...``) themselves.
+    """
     if not loc:
         return ""
     head = loc[0]
-    if head == "rotation":
-        return "rotation: "
     if len(loc) < 2 or not isinstance(loc[1], int):
         return ""
     item = _item(data, head, loc[1])
