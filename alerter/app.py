@@ -111,6 +111,31 @@ async def run_live(
         await scheduler.aclose()
 
 
+async def warm_then_run(
+    settings: Settings,
+    source: MetricSource,
+    sinks: SinkFactory,
+    *,
+    warm_from: float | None,
+    duration: float | None = None,
+    on_live: Callable[[], None] | None = None,
+) -> None:
+    """Warm up over ``(warm_from, now]`` on virtual time (if given), then run live.
+
+    ``duration`` (seconds) stops the live run; ``None`` runs until cancelled (Ctrl-C).
+    ``on_live`` is called once live evaluation is about to start.
+    """
+    states = None
+    if warm_from is not None:
+        states = await warm_up(settings, source, sinks, warm_from, SystemClock().now())
+    if on_live:
+        on_live()
+    stop = asyncio.Event()
+    if duration is not None:
+        asyncio.get_running_loop().call_later(duration, stop.set)
+    await run_live(settings, source, sinks(SystemClock()), stop=stop, saved_states=states)
+
+
 def printing_sink(out: TextIO, counts: CountingSink | None = None) -> SinkFactory:
     """A factory of sinks printing each state change (and counting, if ``counts`` is given)."""
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from alerter.app import influx_source, printing_sink, run_live, warm_up
+from alerter.app import influx_source, printing_sink, warm_then_run
 from alerter.clock import SystemClock
 from alerter.config.settings import InfluxSettings, Settings
 from alerter.demo.dataset import generate
@@ -68,13 +68,12 @@ async def _demo(settings: Settings, past: float, duration: float | None) -> None
         sinks = printing_sink(sys.stdout, counts)
         click.echo(f"--- warm-up: evaluating the last {past / 60:.0f} min of data on virtual time ---", err=True)
         t0 = time.perf_counter()
-        states = await warm_up(settings, source, sinks, start, now)
-        click.echo(f"--- warm-up done in {time.perf_counter() - t0:.1f}s ({counts.total:,} events);"
-                   " live from now on, Ctrl-C to stop ---", err=True)
-        stop = asyncio.Event()
-        if duration is not None:
-            asyncio.get_running_loop().call_later(duration, stop.set)
-        await run_live(settings, source, sinks(SystemClock()), stop=stop, saved_states=states)
+
+        def live() -> None:
+            click.echo(f"--- warm-up done in {time.perf_counter() - t0:.1f}s ({counts.total:,} events);"
+                       " live from now on, Ctrl-C to stop ---", err=True)
+
+        await warm_then_run(settings, source, sinks, warm_from=start, duration=duration, on_live=live)
     finally:
         await source.aclose()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from alerter.app import influx_source, printing_sink, run_live, warm_up
+from alerter.app import influx_source, printing_sink, warm_then_run
 from alerter.clock import SystemClock
 from alerter.config.durations import parse_duration
 from alerter.config.settings import load_settings
@@ -43,13 +43,7 @@ async def _run(settings, warm_seconds: float, duration: float | None) -> None:  
     source = influx_source(settings.influx)
     sinks = printing_sink(sys.stdout)
     try:
-        states = None
-        if warm_seconds > 0:
-            now = SystemClock().now()
-            states = await warm_up(settings, source, sinks, now - warm_seconds, now)
-        stop = asyncio.Event()
-        if duration is not None:
-            asyncio.get_running_loop().call_later(duration, stop.set)
-        await run_live(settings, source, sinks(SystemClock()), stop=stop, saved_states=states)
+        warm_from = SystemClock().now() - warm_seconds if warm_seconds > 0 else None
+        await warm_then_run(settings, source, sinks, warm_from=warm_from, duration=duration)
     finally:
         await source.aclose()
