@@ -74,7 +74,8 @@ def oncall_command(clock: Clock | None = None) -> click.Command:
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
         if output_format == "ics":
-            click.echo(calendar(spec, planned, stamp=now), nl=False)
+            # bytes go to the binary stream untouched: RFC 5545 needs CRLF on every platform
+            click.echo(calendar(spec, planned, stamp=now).encode("utf-8"), nl=False)
         elif output_format == "json":
             click.echo(json.dumps(_report(spec, current, coming, planned), indent=2, ensure_ascii=False))
         else:
