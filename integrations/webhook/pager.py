@@ -52,7 +52,7 @@ class WebhookPager:
             raise ValueError(f"webhook: URL {self._origin}/… is not an http(s) URL")
         self._url = url
         self._path = parsed.raw_path.decode("ascii", "replace")
-        redact_from_httpx_log(self._path)
+        redact_from_httpx_log(str(parsed), f"{self._origin}/…")
         self._secret = secret if secret is not None and secret.get_secret_value() else None
         self._slack = slack
         self._timeout = httpx.Timeout(timeout)

@@ -4,7 +4,7 @@ Place in the flow: :class:`~integrations.webhook.pager.WebhookPager` registers i
 built. A Slack incoming-webhook URL is a credential (``/services/T…/B…/<token>``), and httpx logs
 every request's full URL at INFO on the ``httpx`` logger (``HTTP Request: POST <url> ...``), so
 without this a normal log level would write the token to the logs. The filter rewrites only
-records of that logger, replacing each registered URL path with ``/…``.
+records of that logger, replacing each registered URL (as httpx prints it) with its origin + ``/…``.
 """
 
 from __future__ import annotations
@@ -13,30 +13,30 @@ import logging
 import threading
 
 HTTPX_LOGGER = "httpx"
-SHOWN_PATH = "/…"
 
 
 class UrlPathRedactor(logging.Filter):
-    """A logging filter that replaces registered secret URL paths in a record's message."""
+    """A logging filter that replaces registered secret URLs in a record's message."""
 
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.Lock()
-        self._paths: frozenset[str] = frozenset()
+        self._urls: dict[str, str] = {}
 
-    def add(self, path: str) -> None:
-        """Redact ``path`` from now on (paths of one character, ``/``, hide nothing and are skipped)."""
-        if len(path) > 1:
-            with self._lock:
-                self._paths = self._paths | {path}
+    def add(self, url: str, shown: str) -> None:
+        """Write ``shown`` instead of ``url`` from now on."""
+        with self._lock:
+            # Longest first, so a URL that extends another is replaced whole.
+            urls = {**self._urls, url: shown}
+            self._urls = dict(sorted(urls.items(), key=lambda item: -len(item[0])))
 
     def filter(self, record: logging.LogRecord) -> bool:
-        paths = self._paths
-        if not paths:
+        urls = self._urls
+        if not urls:
             return True
         message = redacted = record.getMessage()
-        for path in paths:
-            redacted = redacted.replace(path, SHOWN_PATH)
+        for url, shown in urls.items():
+            redacted = redacted.replace(url, shown)
         if redacted != message:
             record.msg, record.args = redacted, ()
         return True
@@ -45,9 +45,9 @@ class UrlPathRedactor(logging.Filter):
 _REDACTOR = UrlPathRedactor()
 
 
-def redact_from_httpx_log(path: str) -> None:
-    """Hide ``path`` (a URL's path + query) in httpx's request log; installs the filter once."""
+def redact_from_httpx_log(url: str, shown: str) -> None:
+    """Show ``shown`` instead of ``url`` in httpx's request log; installs the filter once."""
     logger = logging.getLogger(HTTPX_LOGGER)
     if _REDACTOR not in logger.filters:
         logger.addFilter(_REDACTOR)
-    _REDACTOR.add(path)
+    _REDACTOR.add(url, shown)
