@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 
 import pytest
-from rotation_specs import make_spec, utc
+import yaml
+from rotation_specs import make_spec, spec_data, utc
 
 from alerter.config.oncall import OnCallSpec, Role
 from alerter.route.rotation import Why, shifts, who_is_on_call
@@ -181,3 +182,17 @@ def test_removing_a_swap_undoes_it_and_changes_only_the_two_weeks(spec: OnCallSp
 def test_shifts_needs_at_least_one_week(spec: OnCallSpec) -> None:
     with pytest.raises(ValueError, match=r"weeks must be at least 1 \(got 0\)"):
         shifts(spec, utc("2026-03-04T12:00Z"), 0)
+
+
+def test_an_unchecked_spec_with_a_gap_still_answers_and_says_not_covered() -> None:
+    # load_oncall never returns such a spec; a caller validating the model alone gets a loud reason
+    data = spec_data(
+        unavailability=[{"member": "clara", "start": "2026-03-03T00:00:00Z", "end": "2026-03-04T00:00:00Z"}]
+    )
+    unchecked = OnCallSpec.model_validate(yaml.safe_load(yaml.safe_dump(data)))
+    on = who_is_on_call(unchecked, utc("2026-03-03T12:00Z"))
+    assert on.primary.id == "clara"
+    assert (
+        str(on.reasons[-2])
+        == "clara is unavailable from 2026-03-03T01:00+01:00 to 2026-03-04T01:00+01:00; NOT covered"
+    )
