@@ -26,7 +26,7 @@ from alerter.clock import FakeClock
 from alerter.config.correlation import CorrelationPolicy
 from alerter.config.topology import Topology
 from alerter.incidents.correlate import CorrelationGraph, Routed, Suppressor
-from alerter.incidents.grouping import Group, grouping_name
+from alerter.incidents.grouping import Group, first_match, grouping_name
 from alerter.incidents.lifecycle import Decision, LifecyclePolicy, Transition
 from alerter.incidents.paging import PagingPolicy
 from alerter.incidents.records import AlertObservation, Applied
@@ -241,13 +241,19 @@ class Pipeline:
         key = d.incident.group_key
         if key.startswith("storm:"):
             return storm_title(members, dict(p.split("=", 1) for p in key[6:].split(",") if "=" in p))
-        name = grouping_name(key)
-        rule = next((g for g in self.graph.grouping if g.name == name), None)
-        if rule is None:
+        # The grouping rule most members fall under names the incident (a cause that joined, or
+        # whose own incident the symptoms joined, is named by root_cause instead).
+        by_rule: dict[str, list[Member]] = {}
+        for m in members:
+            rule = first_match(self.graph.grouping, m.labels)
+            if rule is not None:
+                by_rule.setdefault(rule.name, []).append(m)
+        if not by_rule:
             return title(members, None, root_cause)
-        # the grouping rule's members make the title; a cause that joined is named by root_cause
-        own = [m for m in members if rule.matches(m.labels)] or members
-        return title(own, rule.title, root_cause)
+        preferred = grouping_name(key)
+        name = max(by_rule, key=lambda n: (len(by_rule[n]), n == preferred))
+        rule = next(g for g in self.graph.grouping if g.name == name)
+        return title(by_rule[name], rule.title, root_cause)
 
     def _observation(self, r: Routed, now: float) -> AlertObservation:
         event = r.update.event

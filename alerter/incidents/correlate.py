@@ -146,6 +146,8 @@ class SeriesTracker:
             if self.flapping and state == OK:
                 event = event.with_(state=self.sent)  # announce flapping without clearing
             self._send(event, flap_changed=flap_changed)
+        elif state != OK and (event.time or 0.0) - self.last_sent >= cfg.refresh:
+            self._send(event, refresh=True)
 
     def _send(self, event: Event, *, refresh: bool = False, flap_changed: bool = False) -> None:
         previous = self.sent
@@ -285,22 +287,24 @@ class CorrelationGraph:
         gen = int(newest.partition("#")[2] or 1) + 1
         return Routed(update, labels, f"{base}#{gen}")
 
-    def _storm_window(
-        self, by: tuple[str, ...], key: tuple[str, ...], max_new: int, per: float
-    ) -> PartTimeSimple:
+    def _storm_window(self, by: tuple[str, ...], key: tuple[str, ...], max_new: int, per: float) -> PartTimeSimple:
+        """Rollup-style windows counting new groups; a stormy window extends the storm by ``per``
+        past its end, so a flood that outlasts one window stays in one storm incident."""
         storm_key = "storm:" + ",".join(f"{k}={v}" for k, v in zip(by, key, strict=True))
-
-        def reset(old: int | None) -> int:
-            return max_new if old is not None and old > max_new else 0  # a storm lasts a quiet window
+        storm_until = [float("-inf")]
 
         def side(count: int, routed: Routed) -> None:
-            if count <= max_new:
+            if count <= max_new and self._ctx.now() >= storm_until[0]:
                 self._collect(routed)
             else:
                 detail = f"storm: more than {max_new} new alerts in {per:g}s ({storm_key[6:]})"
                 self._collect(replace(routed, group_key=storm_key, absorbed=Suppressed.STORM, detail=detail))
 
-        return PartTimeSimple(self._ctx, per, reset, lambda count, _r: count + 1, side, lambda *_: None)
+        def finish(count: int, _start: float, end: float) -> None:
+            if count > max_new:
+                storm_until[0] = end + per
+
+        return PartTimeSimple(self._ctx, per, lambda _old: 0, lambda count, _r: count + 1, side, finish)
 
     def _collect(self, routed: Routed) -> None:
         if routed.update.firing and routed.absorbed is not Suppressed.MAINTENANCE:
