@@ -27,7 +27,9 @@ def test_swapping_adjacent_weeks_is_valid_because_the_sub_follows_its_primary() 
 
 
 def test_a_swap_can_move_an_unavailable_person_away_from_their_week() -> None:
-    away = [{"member": "clara", "start": "2026-03-02T10:00:00+01:00", "end": "2026-03-09", "reason": "vacation"}]
+    away = [
+        {"member": "clara", "start": "2026-03-02T10:00:00+01:00", "end": "2026-03-09", "reason": "vacation"}
+    ]
     assert problems_of(unavailability=away) == [
         "unavailability 1 (clara): nobody covers primary from 2026-03-02T10:00+01:00 to 2026-03-09T00:00+01:00: "
         "clara is unavailable (add an override or a swap)"
