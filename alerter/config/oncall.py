@@ -13,12 +13,13 @@ because the checks must evaluate it and config never imports a later stage::
       sub_offset: 1                     # default: the sub is the next in order
     members:
       - {id: alice, name: Alice A, email: alice@example.com, pagerduty_user_id: PALICE1, timezone: Europe/Berlin}
-    overrides:                          # carol replaces whoever is primary in [start, end)
-      - {role: primary, member: carol, replaces: alice, start: 2026-03-03T18:00:00+01:00, end: 2026-03-04T08:00:00+01:00}
+      # ... bob and carol alike
+    overrides:                          # bob replaces whoever is primary in [start, end)
+      - {role: primary, member: bob, replaces: carol, start: 2026-03-03T18:00:00+01:00, end: 2026-03-04T08:00:00+01:00}
     swaps:                              # the two weeks exchange their slots; delete the entry to undo
-      - {weeks: [2026-03-09, 2026-03-16], members: [bob, carol]}
+      - {weeks: [2026-03-09, 2026-03-16], members: [alice, bob]}
     unavailability:                     # dates are midnights in the member's timezone; end exclusive
-      - {member: bob, start: 2026-08-03, end: 2026-08-15, reason: vacation}
+      - {member: carol, start: 2026-08-04, end: 2026-08-08, reason: conference}
 
 Semantics (decided here, relied upon by :mod:`alerter.route.rotation`):
 
