@@ -120,3 +120,22 @@ def test_an_override_may_cover_the_whole_vacation_across_a_handoff() -> None:
 )
 def test_contradictions_and_gaps(entries: dict[str, list[dict[str, str]]], messages: list[str]) -> None:
     assert problems_of(**entries) == messages
+
+
+def test_the_example_in_the_module_docstring_passes_the_checks() -> None:
+    import textwrap
+
+    import alerter.config.oncall as oncall_module
+
+    doc = oncall_module.__doc__ or ""
+    example = textwrap.dedent(doc[doc.index("    rotation:") : doc.index("Semantics")])
+    others = "".join(
+        f"  - {{id: {n}, name: {n}, email: {n}@example.com, pagerduty_user_id: P{n.upper()}, timezone: UTC}}\n"
+        for n in ("bob", "carol")
+    )
+    spec, problems = oncall_module.parse_oncall(
+        example.replace("  # ... bob and carol alike\n", others), "doc"
+    )
+    assert problems == []
+    assert spec is not None
+    assert (len(spec.overrides), len(spec.swaps), len(spec.unavailability)) == (1, 1, 1)
