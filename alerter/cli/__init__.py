@@ -12,6 +12,7 @@ import click
 
 from alerter import __version__
 from alerter.cli.demo import demo
+from alerter.cli.oncall import oncall
 from alerter.cli.rules import rules
 from alerter.cli.rules_test import test as rules_test_command
 from alerter.cli.run import run
@@ -33,3 +34,4 @@ def main(verbose: int) -> None:
 main.add_command(rules)
 main.add_command(run)
 main.add_command(demo)
+main.add_command(oncall)
