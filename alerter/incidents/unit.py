@@ -204,7 +204,10 @@ class StoreTransaction:
                 )
             )
         self.session.flush()
-        self._members[row.id] = {a.fingerprint: a for a in decision.alerts}
+        if decision.fingerprint is not None or row.id not in self._members:
+            # a decision without an observed alert (ack, resolve, tick, retitle) wrote no alert
+            # row: keep the cache, which may be fresher than the caller's copy of the members
+            self._members[row.id] = {a.fingerprint: a for a in decision.alerts}
         return Applied(row.id, row.key, decision)
 
     # -- annotations -----------------------------------------------------------------------
