@@ -263,7 +263,10 @@ class CorrelationGraph:
                     )
             if link.is_cause(labels) and (k := link.cause_key(labels)) is not None:
                 hit = index.get(("effect", link.index, k))
-                if hit is not None:
+                group = None if hit is None else self.state.groups.get(hit[0])
+                if hit is not None and group is not None and group.root_cause is None:
+                    # the symptoms came first: the cause joins them and names the root cause
+                    # (unless another cause already explains them)
                     return Routed(
                         update, labels, hit[0], root_cause=link.describe(labels.get("rule", ""), labels)
                     )

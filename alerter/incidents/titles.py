@@ -68,20 +68,23 @@ def title(members: Sequence[Member], template: Template | None = None, root_caus
 
 
 def default_title(members: Sequence[Member]) -> str:
-    """``<rule(s)> on <n> <ENV> <things> (<shared labels>)``, or ``on <host>`` for one alert."""
+    """``<rule(s)> on <n> <ENV> <hosts|instances> (<shared labels>)``, or ``on <name>`` for one.
+
+    >>> default_title([Member("cpu", {"host": "a", "env": "prod"}), Member("mem", {"host": "b", "env": "prod"})])
+    'cpu, mem on 2 PROD hosts'
+    """
     if not members:
         return "no alerts"
     labels = common_labels(members)
     rules = sorted({m.rule for m in members})
-    what = rules[0] if len(rules) == 1 else f"{len(rules)} kinds of alert"
+    what = ", ".join(rules) if len(rules) <= 3 else f"{len(rules)} kinds of alert"
     env = labels.get("env", "").upper()
     where = [f"{k}={labels[k]}" for k in WHERE_LABELS if k in labels]
-    if len(members) == 1:
-        subject = members[0].labels.get("instance") or members[0].labels.get("host") or "1 series"
+    names, noun = _subjects(members)
+    if len(names) == 1:
         detail = ", ".join(x for x in (env, *where) if x)
-        return f"{what} on {subject}" + (f" ({detail})" if detail else "")
-    things = _things(members)
-    head = f"{what} on {len(members)} {env + ' ' if env else ''}{things}"
+        return f"{what} on {names[0]}" + (f" ({detail})" if detail else "")
+    head = f"{what} on {len(names)} {env + ' ' if env else ''}{noun}"
     return head + (f" ({', '.join(where)})" if where else "")
 
 
@@ -95,10 +98,9 @@ def storm_title(members: Sequence[Member], key_labels: Mapping[str, str]) -> str
     return f"alert storm: {len(members)} new alerts{' in ' + where if where else ''} ({top})"
 
 
-def _things(members: Sequence[Member]) -> str:
-    if all("instance" in m.labels for m in members):
-        return "instances"
-    hosts = {m.labels.get("host") for m in members}
-    if None not in hosts and len(hosts) == len(members):
-        return "hosts"
-    return "series"
+def _subjects(members: Sequence[Member]) -> tuple[list[str], str]:
+    """The distinct things the members are about: instances, else hosts, else series."""
+    for label, noun in (("instance", "instances"), ("host", "hosts")):
+        if all(label in m.labels for m in members):
+            return sorted({m.labels[label] for m in members}), noun
+    return [str(i) for i in range(len(members))] if len(members) > 1 else ["1 series"], "series"

@@ -16,8 +16,13 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
+from alerter.clock import FakeClock
 from alerter.config.correlation import CorrelationPolicy, load_correlation
+from alerter.config.load import load_rules
 from alerter.config.topology import Topology, load_topology
+from alerter.evaluate.cycle import RuleEngine
+from alerter.evaluate.timing import Timing
+from alerter.evaluate.virtual import VirtualScheduler
 from alerter.incidents.correlate import Suppressor
 from alerter.incidents.records import IncidentRecord
 from alerter.incidents.store import IncidentStore
@@ -25,6 +30,7 @@ from alerter.incidents.suppression import AlertSuppression, PagingDecision
 from alerter.incidents.tables import Incident, Suppression
 from alerter.model import ATTR_FINGERPRINT, ATTR_RULE, Event, fingerprint
 from alerter.pipeline import BatchResult, Pipeline
+from alerter.source import MetricSource
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 T0 = 1_767_600_000.0
@@ -82,6 +88,7 @@ class World:
     results: list[BatchResult] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.tmp_path.mkdir(parents=True, exist_ok=True)
         self.store = IncidentStore(f"sqlite:///{self.tmp_path / 'alerter.db'}")
         self.pipeline = self.restart()
 
@@ -133,3 +140,29 @@ class World:
         with self.store.transaction() as tx:
             rows = tx.session.exec(select(Suppression).order_by(col(Suppression.id))).all()
             return [(r.reason, r.detail) for r in rows]
+
+
+async def run_rules(
+    world: World, source: MetricSource, start: float, end: float, *, step: float = 30.0, batched: bool = False
+) -> None:
+    """Evaluate the shipped rules on ``source`` from ``start`` to ``end`` on virtual time.
+
+    Live mode (default): the pipeline is the engine's event sink and is flushed after each step,
+    as the app does. ``batched``: the events of each step are collected and handed to
+    ``Pipeline.process`` (replay tools). Both must decide the same.
+    """
+    clock = FakeClock(start)
+    collected: list[Event] = []
+    sink = collected.append if batched else world.pipeline
+    engine = RuleEngine(source, sink, clock)
+    engine.apply(load_rules([RULES]).rules)
+    scheduler = VirtualScheduler(engine, clock, Timing(max_jitter=0))
+    t = start
+    while t < end:
+        t += step
+        await scheduler.run_until(t)
+        if batched:
+            world.results.append(world.pipeline.process(collected, t))
+            collected.clear()
+        else:
+            world.results.append(world.pipeline.flush(t))
