@@ -84,7 +84,7 @@ class Matcher:
     def __post_init__(self) -> None:
         if self.op in (MatchOp.RE, MatchOp.NRE):
             try:
-                object.__setattr__(self, "_regex", re.compile(f"(?:{self.value})"))
+                object.__setattr__(self, "_regex", re.compile(self.value))  # fullmatch anchors it
             except re.error as exc:
                 raise ValueError(f"{json.dumps(self.value)} is not a valid regex ({exc})") from None
 
