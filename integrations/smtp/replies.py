@@ -9,17 +9,19 @@ later": 421 service closing, 450/451/452 mailbox busy, local error, storage full
 is permanent ("the same request ... will fail again": 550 no such user, 535 bad credentials,
 552/554 rejected). So:
 
-=============================================  ============
- what happened                                  outcome
-=============================================  ============
- every recipient accepted                       ok
- some refused, some accepted                    ok (detail lists the refused; re-sending would
-                                                duplicate the mail for the others)
- 4yz reply (any command, incl. the banner)      recoverable
- 5yz reply                                      permanent
- refused connection, timeout, dropped, TLS      recoverable
- server lacks STARTTLS/AUTH we were told to use  permanent (configuration)
-=============================================  ============
+==============================================  ===========
+ what happened                                   outcome
+==============================================  ===========
+ every recipient accepted                        ok
+ some refused, some accepted                     ok [1]
+ 4yz reply (any command, incl. the banner)       recoverable
+ 5yz reply                                       permanent
+ refused connection, timeout, dropped, TLS       recoverable
+ server lacks STARTTLS/AUTH we were told to use  permanent
+==============================================  ===========
+
+[1] the detail lists the refused; re-sending would duplicate the mail for the others. A server
+without STARTTLS/AUTH is a configuration problem that retrying cannot fix.
 """
 
 from __future__ import annotations
