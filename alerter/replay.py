@@ -42,6 +42,7 @@ from sqlmodel import col, select
 from alerter.clock import Clock, FakeClock, to_datetime
 from alerter.config.correlation import CorrelationPolicy
 from alerter.config.oncall import OnCallSpec
+from alerter.config.routing import RoutingConfig
 from alerter.config.rules import LoadedRule
 from alerter.config.topology import Topology
 from alerter.errors import Problem
@@ -50,20 +51,24 @@ from alerter.evaluate.sink import EventSink
 from alerter.evaluate.timing import Timing
 from alerter.evaluate.virtual import VirtualScheduler
 from alerter.incidents.correlate import NON_LABELS, Suppressor
+from alerter.incidents.records import IncidentRecord
 from alerter.incidents.store import IncidentStore
 from alerter.incidents.suppression import Page, PagingDecision
 from alerter.incidents.tables import Alert, Incident
+from alerter.incidents.titles import Member, common_labels
 from alerter.model import ATTR_FINGERPRINT, ATTR_RULE, Event, Severity, fingerprint
 from alerter.pipeline import BatchResult, Pipeline
 from alerter.route.rotation import who_is_on_call
+from alerter.route.routing import route
 from alerter.source import MetricSource
 
 OK = Severity.OK.value
 
 Progress = Callable[[float], None]
 """Told the virtual time reached, after each step of a replay (a progress bar's feed)."""
-Target = Callable[[PagingDecision], str | None]
-"""The routing decision of one page: whom it would have gone to (None: nobody known)."""
+Target = Callable[[PagingDecision, Mapping[str, str]], str | None]
+"""The routing decision of one page, given the labels its incident's members share (and its
+``severity``): whom it would have gone to (None: nobody is on call then)."""
 BatchListener = Callable[[BatchResult], None]
 
 
@@ -199,9 +204,9 @@ class PageRecord:
 
 @dataclass(frozen=True, slots=True)
 class ReplaySummary:
-    """What a replay did. ``suppressed`` counts, by reason, alerts kept from opening or paging on
-    their own (maintenance, dependency, storm) and incident transitions that did not page
-    (policy, flapping)."""
+    """What a replay did. ``suppressed`` counts, by reason, the alerts kept from opening or paging
+    on their own (maintenance, dependency, storm; each alert once per reason) and the incident
+    transitions that did not page (policy, flapping)."""
 
     start: float
     end: float
@@ -256,10 +261,13 @@ class _Recorder:
         self._store, self._target = store, target
         self.pages: list[PageRecord] = []
         self.suppressed: Counter[str] = Counter()
+        self._alerts: set[tuple[str, str]] = set()
 
     def __call__(self, result: BatchResult) -> None:
         for s in result.suppressions:
-            self.suppressed[s.reason.value] += 1
+            if (s.reason.value, s.fingerprint) not in self._alerts:  # not again on each refresh
+                self._alerts.add((s.reason.value, s.fingerprint))
+                self.suppressed[s.reason.value] += 1
         for d in result.decisions:
             if not isinstance(d.outcome, Page):
                 self.suppressed[d.outcome.value] += 1
@@ -269,13 +277,25 @@ class _Recorder:
                 records = {d.incident_key: tx.incident(d.incident_key) for d in pages}
             self.pages.extend(self._page(d, records[d.incident_key]) for d in pages)
 
-    def _page(self, d: PagingDecision, record: Any) -> PageRecord:
+    def _page(self, d: PagingDecision, record: IncidentRecord | None) -> PageRecord:
         assert isinstance(d.outcome, Page)
-        hosts = tuple(sorted({a.host for a in record.alerts if a.host})) if record else ()
-        target = self._target(d) if self._target is not None else None
-        root = record.root_cause if record else None
-        return PageRecord(d.at, d.incident_key, d.transition.value, d.outcome.severity.value, d.outcome.title,
-                          root, hosts, target)
+        alerts = record.alerts if record is not None else ()
+        hosts = tuple(sorted({a.host for a in alerts if a.host}))
+        target = None
+        if self._target is not None:
+            labels = common_labels([Member(a.rule, a.labels) for a in alerts])
+            target = self._target(d, {**labels, "severity": d.outcome.severity.value})
+        root = record.root_cause if record is not None else None
+        return PageRecord(
+            d.at,
+            d.incident_key,
+            d.transition.value,
+            d.outcome.severity.value,
+            d.outcome.title,
+            root,
+            hosts,
+            target,
+        )
 
 
 # -- the two replays ------------------------------------------------------------------------------
@@ -301,8 +321,16 @@ async def replay_rules(
     _check_window(start, end)
     clock = FakeClock(start)
     recorder = _Recorder(setup.store, setup.target)
-    wiring = build_engine(source, setup.store, setup.policy, clock, topology=setup.topology,
-                          suppressor=setup.suppressor, name=setup.engine_name, on_batch=recorder)
+    wiring = build_engine(
+        source,
+        setup.store,
+        setup.policy,
+        clock,
+        topology=setup.topology,
+        suppressor=setup.suppressor,
+        name=setup.engine_name,
+        on_batch=recorder,
+    )
     wiring.engine.apply(rules)
     scheduler = VirtualScheduler(wiring.engine, clock, setup.timing)
     began = _wall(setup)
@@ -355,8 +383,9 @@ def replay_events(
     return _summary(setup, recorder, lo, hi, began, 0, counter)
 
 
-def _ticks(pipeline: Pipeline, recorder: _Recorder, last: float, t: float, tick: float,
-           progress: Progress | None) -> float:
+def _ticks(
+    pipeline: Pipeline, recorder: _Recorder, last: float, t: float, tick: float, progress: Progress | None
+) -> float:
     """Flush at every multiple of ``tick`` in ``(last, t)``; return the last instant flushed."""
     k = int(last // tick) + 1
     while k * tick < t:
@@ -394,12 +423,28 @@ def _wall(setup: ReplaySetup) -> float:
     return setup.clock.now() if setup.clock is not None else 0.0
 
 
-def _summary(setup: ReplaySetup, recorder: _Recorder, start: float, end: float, began: float,
-             evaluations: int, counter: EventCounter) -> ReplaySummary:
+def _summary(
+    setup: ReplaySetup,
+    recorder: _Recorder,
+    start: float,
+    end: float,
+    began: float,
+    evaluations: int,
+    counter: EventCounter,
+) -> ReplaySummary:
     incidents = stored_incidents(setup.store)
     wall = _wall(setup) - began
-    return ReplaySummary(start, end, wall, evaluations, counter.events, len(counter.alerts), incidents,
-                         tuple(recorder.pages), dict(recorder.suppressed))
+    return ReplaySummary(
+        start,
+        end,
+        wall,
+        evaluations,
+        counter.events,
+        len(counter.alerts),
+        incidents,
+        tuple(recorder.pages),
+        dict(recorder.suppressed),
+    )
 
 
 # -- recorded histories ---------------------------------------------------------------------------
@@ -460,11 +505,24 @@ def _parse_event(line: str) -> Event:
 
 
 def oncall_target(spec: OnCallSpec) -> Target:
-    """Pages go to the rotation's primary at the page's time (None before the rotation starts)."""
+    """Every page goes to the rotation's primary at the page's time (None before the rotation starts)."""
 
-    def target(d: PagingDecision) -> str | None:
+    def target(d: PagingDecision, _labels: Mapping[str, str]) -> str | None:
         try:
             return who_is_on_call(spec, to_datetime(d.at)).primary.id
+        except ValueError:
+            return None
+
+    return target
+
+
+def routing_target(config: RoutingConfig) -> Target:
+    """A page goes to the primary of the rotation its labels route to (``routing.yaml``), at the
+    page's time; None before that rotation starts."""
+
+    def target(d: PagingDecision, labels: Mapping[str, str]) -> str | None:
+        try:
+            return route(labels, config.rotations, config.policy, to_datetime(d.at)).primary.id
         except ValueError:
             return None
 
@@ -567,6 +625,7 @@ __all__ = [
     "read_events",
     "replay_events",
     "replay_rules",
+    "routing_target",
     "stored_incidents",
     "temporary_store",
     "write_incidents",
