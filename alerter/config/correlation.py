@@ -29,6 +29,7 @@ Loading (YAML -> this model with ``path:line:col`` errors) is :func:`load_correl
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
@@ -157,6 +158,16 @@ class CorrelationPolicy(StrictModel):
         return self
 
 
+def describe_item(loc: tuple[str | int, ...], data: Any) -> str:
+    """``grouping "apps": `` for an error inside a named list item, so messages say which one."""
+    if len(loc) >= 2 and isinstance(loc[1], int) and isinstance(data, dict):
+        items = data.get(loc[0])
+        if isinstance(items, list) and loc[1] < len(items) and isinstance(items[loc[1]], dict):
+            name = items[loc[1]].get("name")
+            return f'{loc[0]} "{name}": ' if name is not None else f"{loc[0]}[{loc[1]}]: "
+    return ""
+
+
 def load_correlation(path: Path | str) -> tuple[CorrelationPolicy | None, list[Problem]]:
     """Load and validate ``correlation.yaml``; problems are ``path:line:col`` located, sorted."""
     positioned, problems = load_yaml(path)
@@ -164,6 +175,6 @@ def load_correlation(path: Path | str) -> tuple[CorrelationPolicy | None, list[P
         return None, problems
     data = positioned.data if positioned.data is not None else {}
     positioned = type(positioned)(positioned.path, data, positioned.positions)
-    model, more = validate(CorrelationPolicy, positioned)
+    model, more = validate(CorrelationPolicy, positioned, describe_item)
     problems = sorted([*problems, *more])
     return (None if problems else model), problems

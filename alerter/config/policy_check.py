@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from alerter.config.correlation import CorrelationPolicy
+from alerter.config.correlation import CorrelationPolicy, describe_item
 from alerter.config.load import load_rules
 from alerter.config.topology import Topology
 from alerter.config.yamlsource import Loc, PositionedData, load_yaml, validate
@@ -47,7 +47,7 @@ def check_policy(rules_dir: Path | str) -> list[Problem]:
             continue
         data = positioned.data if positioned.data is not None else {}
         positioned = PositionedData(positioned.path, data, positioned.positions)
-        parsed, invalid = validate(model, positioned)
+        parsed, invalid = validate(model, positioned, describe_item)
         problems += invalid
         if parsed is not None:
             problems += _cross_checks(positioned, name, rule_names)

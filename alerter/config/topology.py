@@ -28,10 +28,11 @@ incident (and the other way round), and the incident names its root cause.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from alerter.config.correlation import Selector, check_selector, check_template
+from alerter.config.correlation import Selector, check_selector, check_template, describe_item
 from alerter.config.rules import LABEL_NAME_PATTERN, StrictModel
 from alerter.config.yamlsource import load_yaml, validate
 from alerter.errors import Problem
@@ -95,6 +96,13 @@ class CausalLink(StrictModel):
     root_cause: str | None = None
     """Template over the cause alert's ``labels`` and ``rule``; default ``<rule> on <on values>``."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_on(cls, data: Any) -> Any:
+        if isinstance(data, dict) and True in data:
+            raise ValueError('YAML reads the key "on" as true: write "via:" for the join labels')
+        return data
+
     _cause = field_validator("cause")(check_selector)
     _effect = field_validator("effect")(check_selector)
     _template = field_validator("root_cause")(check_template)
@@ -132,6 +140,6 @@ def load_topology(path: Path | str) -> tuple[Topology | None, list[Problem]]:
         return None, problems
     data = positioned.data if positioned.data is not None else {}
     positioned = type(positioned)(positioned.path, data, positioned.positions)
-    model, more = validate(Topology, positioned)
+    model, more = validate(Topology, positioned, describe_item)
     problems = sorted([*problems, *more])
     return (None if problems else model), problems

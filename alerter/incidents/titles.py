@@ -62,8 +62,8 @@ def title(members: Sequence[Member], template: Template | None = None, root_caus
     if template is not None:
         try:
             text = template.render(context(members, root_cause)).strip() or text
-        except TemplateError:
-            pass  # e.g. a label the template names is not shared by all members yet
+        except (TemplateError, ArithmeticError, TypeError, ValueError):
+            pass  # a template bug must not stop the batch: the default title says what it can
     return f"{root_cause}: {text}" if root_cause else text
 
 
