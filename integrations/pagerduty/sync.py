@@ -439,26 +439,28 @@ def _schedule_changes(want: Schedule, have: Schedule) -> list[str]:
 
 
 def _override_ops(role: Role, want: Sequence[Override], have: Sequence[Override]) -> list[Operation]:
-    unmatched = Counter(o.key for o in have)
-    missing = []
-    for o in want:
-        if unmatched[o.key] > 0:
-            unmatched[o.key] -= 1
+    """POST what is missing; DELETE what is not wanted (of duplicates, the first one is kept)."""
+    wanted = Counter(o.key for o in want)
+    stale = []
+    for o in have:
+        if wanted[o.key] > 0:
+            wanted[o.key] -= 1
         else:
+            stale.append(o)
+    missing = []  # what is still wanted after matching
+    for o in want:
+        if wanted[o.key] > 0:
+            wanted[o.key] -= 1
             missing.append(o)
     ops = []
     if missing:
         ops.append(
             Operation(Action.CREATE_OVERRIDES, role, f"{len(missing)} missing", overrides=tuple(missing))
         )
-    for o in have:
-        if unmatched[o.key] > 0:
-            unmatched[o.key] -= 1
-            ops.append(
-                Operation(
-                    Action.DELETE_OVERRIDE, role, f"not in the file: {_show_override(o)}", object_id=o.id
-                )
-            )
+    ops.extend(
+        Operation(Action.DELETE_OVERRIDE, role, f"not in the file: {_show_override(o)}", object_id=o.id)
+        for o in stale
+    )
     return ops
 
 
