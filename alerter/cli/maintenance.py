@@ -86,7 +86,13 @@ def maintenance_group(clock: Clock | None = None) -> click.Group:
 
     @group.command("start")
     @click.option("--host", "hosts", multiple=True, help="A host in maintenance (repeatable).")
-    @click.option("--match", "matchers", multiple=True, callback=_matchers, help="Label matcher: k=v, k!=v, k=~re, k!~re.")
+    @click.option(
+        "--match",
+        "matchers",
+        multiple=True,
+        callback=_matchers,
+        help="Label matcher: k=v, k!=v, k=~re, k!~re.",
+    )
     @click.option("--for", "for_", callback=_duration, help="Duration from the start (e.g. 10m).")
     @click.option("--start", callback=_instant, help="Start, ISO time with offset (default: now).")
     @click.option("--end", callback=_instant, help="End, ISO time with offset.")
@@ -145,7 +151,11 @@ def maintenance_group(clock: Clock | None = None) -> click.Group:
         if not changed:
             raise click.ClickException(f"host {host}: in no open maintenance window")
         for w in changed:
-            click.echo(f"ended maintenance {w.id}" if w.ended_at is not None else f"maintenance {w.id}: now {_what(w)}")
+            click.echo(
+                f"ended maintenance {w.id}"
+                if w.ended_at is not None
+                else f"maintenance {w.id}: now {_what(w)}"
+            )
 
     @group.command("extend")
     @click.option("--id", "window_id", type=int, required=True, help="The window to extend.")
@@ -178,7 +188,9 @@ def maintenance_group(clock: Clock | None = None) -> click.Group:
         if not windows:
             click.echo("no maintenance windows")
         for w in windows:
-            click.echo(f"{w.id}\t{_state(w, t)}\t{_what(w)}\t{schedule_text(w)}\t{w.owner or '-'}\t{w.created_by}\t{w.reason}")
+            click.echo(
+                f"{w.id}\t{_state(w, t)}\t{_what(w)}\t{schedule_text(w)}\t{w.owner or '-'}\t{w.created_by}\t{w.reason}"
+            )
 
     @group.command("audit")
     @click.option("--id", "window_id", type=int, help="Only this window.")

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -180,7 +180,9 @@ class MaintenanceWindow:
 
     def __post_init__(self) -> None:
         if not self.hosts and not self.matchers:
-            raise ValueError("a window needs hosts or label matchers (with neither it would silence everything)")
+            raise ValueError(
+                "a window needs hosts or label matchers (with neither it would silence everything)"
+            )
         if (self.recurrence is None) == (self.end is None):
             raise ValueError("a window needs either an end or a recurrence (not both)")
         if self.recurrence is None and (self.start is None or self.end is None or self.end <= self.start):
@@ -209,7 +211,9 @@ class MaintenanceWindow:
             "matchers": [str(m) for m in self.matchers],
             "start": self.start,
             "end": self.end,
-            "recurrence": None if r is None else {"cron": r.cron, "duration": r.duration, "timezone": r.timezone},
+            "recurrence": None
+            if r is None
+            else {"cron": r.cron, "duration": r.duration, "timezone": r.timezone},
             "owner": self.owner,
             "reason": self.reason,
             "created_by": self.created_by,
@@ -286,8 +290,8 @@ class WindowSpec(StrictModel):
     """One window as written in a file: ``start``+``end``, or ``cron``+``duration``+``timezone``."""
 
     id: str = Field(pattern=NAME_PATTERN)
-    hosts: list[str] = []
-    match: list[MatcherText] = []
+    hosts: list[str] = Field(default_factory=list)
+    match: list[MatcherText] = Field(default_factory=list)
     start: Instant | None = None
     end: Instant | None = None
     cron: CronText | None = None
@@ -335,7 +339,9 @@ def _finish(
     return (() if problems else tuple(windows)), sorted(problems)
 
 
-def _windows(spec: MaintenanceFile, positioned: PositionedData) -> tuple[list[MaintenanceWindow], list[Problem]]:
+def _windows(
+    spec: MaintenanceFile, positioned: PositionedData
+) -> tuple[list[MaintenanceWindow], list[Problem]]:
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     windows = []
@@ -355,7 +361,8 @@ def _windows(spec: MaintenanceFile, positioned: PositionedData) -> tuple[list[Ma
     return windows, problems
 
 
-def _window(w: WindowSpec, add: Any) -> MaintenanceWindow | None:
+def _window(w: WindowSpec, add: Callable[[str, str], None]) -> MaintenanceWindow | None:
+    """The window a valid spec describes, or None after ``add(key, message)`` said why not."""
     fixed = [k for k in ("start", "end") if getattr(w, k) is not None]
     recurring = [k for k in ("cron", "duration", "timezone") if getattr(w, k) is not None]
     if not w.hosts and not w.match:
@@ -379,7 +386,10 @@ def _window(w: WindowSpec, add: Any) -> MaintenanceWindow | None:
     end = w.end.timestamp() if w.end else None
     expires = w.expires.timestamp() if w.expires else None
     if start is not None and end is not None and end <= start:
-        add("end", f"end {w.end.isoformat() if w.end else ''} is not after start {w.start.isoformat() if w.start else ''}")
+        add(
+            "end",
+            f"end {w.end.isoformat() if w.end else ''} is not after start {w.start.isoformat() if w.start else ''}",
+        )
         return None
     if recurring and w.duration is not None and w.duration <= 0:
         add("duration", "a recurring window needs a duration above 0s")

@@ -124,7 +124,9 @@ class MaintenanceStore:
             session.flush()
             stored = _to_window(row)
             announced = window.start is not None and window.start > now
-            _audit(session, row, by, now, MaintenanceAction.ANNOUNCE if announced else MaintenanceAction.START)
+            _audit(
+                session, row, by, now, MaintenanceAction.ANNOUNCE if announced else MaintenanceAction.START
+            )
         return stored
 
     def end_window(self, window_id: int, *, by: str, now: float) -> MaintenanceWindow:
@@ -164,7 +166,9 @@ class MaintenanceStore:
             if row.cron is not None:
                 raise ValueError(f"maintenance window {window_id}: a recurring window has no end to move")
             if row.starts_at is not None and end <= max(row.starts_at, now):
-                raise ValueError(f"maintenance window {window_id}: the new end must be after its start and now")
+                raise ValueError(
+                    f"maintenance window {window_id}: the new end must be after its start and now"
+                )
             row.ends_at = end
             session.add(row)
             _audit(session, row, by, now, MaintenanceAction.EXTEND)
@@ -206,7 +210,9 @@ class MaintenanceStore:
             query = query.where(MaintenanceAudit.window_id == window_id)
         with self._session() as session:
             return [
-                AuditEntry(a.id or 0, a.window_id, a.at, a.actor, MaintenanceAction(a.action), dict(a.snapshot))
+                AuditEntry(
+                    a.id or 0, a.window_id, a.at, a.actor, MaintenanceAction(a.action), dict(a.snapshot)
+                )
                 for a in session.exec(query).all()
             ]
 
@@ -246,7 +252,9 @@ def _end(session: Session, row: MaintenanceWindowRow, by: str, now: float) -> No
     _audit(session, row, by, now, MaintenanceAction.END)
 
 
-def _audit(session: Session, row: MaintenanceWindowRow, by: str, now: float, action: MaintenanceAction) -> None:
+def _audit(
+    session: Session, row: MaintenanceWindowRow, by: str, now: float, action: MaintenanceAction
+) -> None:
     assert row.id is not None  # flushed before any audit
     snapshot = {**_to_window(row).to_dict(), "ended_by": row.ended_by}
     session.add(MaintenanceAudit(window_id=row.id, at=now, actor=by, action=action.value, snapshot=snapshot))

@@ -69,7 +69,9 @@ async def test_every_route_needs_a_known_bearer_token(
 async def test_start_now_for_a_duration_and_the_token_name_is_the_actor(
     client: httpx.AsyncClient, store: MaintenanceStore
 ) -> None:
-    response = await client.post(URL, json={"hosts": ["web1", "web2"], "for": "10m", "reason": "release 42"}, headers=BOT)
+    response = await client.post(
+        URL, json={"hosts": ["web1", "web2"], "for": "10m", "reason": "release 42"}, headers=BOT
+    )
     assert response.status_code == 201
     assert response.json() == {
         "id": 1,
@@ -89,7 +91,9 @@ async def test_start_now_for_a_duration_and_the_token_name_is_the_actor(
     assert (entry.actor, entry.action, entry.at) == ("deploy-pipeline", MaintenanceAction.START, T0)
 
 
-async def test_announce_list_and_end(client: httpx.AsyncClient, store: MaintenanceStore, clock: FakeClock) -> None:
+async def test_announce_list_and_end(
+    client: httpx.AsyncClient, store: MaintenanceStore, clock: FakeClock
+) -> None:
     announced = await client.post(
         URL,
         json={
@@ -102,7 +106,11 @@ async def test_announce_list_and_end(client: httpx.AsyncClient, store: Maintenan
         headers=BOT,
     )
     assert announced.status_code == 201
-    assert (announced.json()["start"], announced.json()["end"], announced.json()["active"]) == (T0 + 3200, T0 + 6800, False)
+    assert (announced.json()["start"], announced.json()["end"], announced.json()["active"]) == (
+        T0 + 3200,
+        T0 + 6800,
+        False,
+    )
     now = await client.post(URL, json={"hosts": ["web1"], "for": "2h", "reason": "release 42"}, headers=BOT)
     assert now.status_code == 201
 
@@ -140,8 +148,19 @@ async def test_ending_twice_or_an_unknown_window(client: httpx.AsyncClient) -> N
         ({"hosts": ["web1"], "for": "10", "reason": "r"}, "is not a duration"),
         ({"hosts": ["web1"], "for": "10m", "reason": ""}, "reason"),
         ({"hosts": ["web1"], "for": "10m", "reason": "r", "colour": "red"}, "colour"),
-        ({"hosts": ["web1"], "start": "2026-11-20T10:00:00", "end": "2026-11-20T11:00:00Z", "reason": "r"}, "timezone"),
-        ({"hosts": ["web1"], "start": "2026-11-01T10:00:00Z", "end": "2026-11-01T11:00:00Z", "reason": "r"}, "already be over"),
+        (
+            {"hosts": ["web1"], "start": "2026-11-20T10:00:00", "end": "2026-11-20T11:00:00Z", "reason": "r"},
+            "timezone",
+        ),
+        (
+            {
+                "hosts": ["web1"],
+                "start": "2026-11-01T10:00:00Z",
+                "end": "2026-11-01T11:00:00Z",
+                "reason": "r",
+            },
+            "already be over",
+        ),
         ({"match": ["env"], "for": "10m", "reason": "r"}, "is not a label matcher"),
     ],
 )

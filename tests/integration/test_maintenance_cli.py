@@ -23,7 +23,23 @@ def run(clock: FakeClock, db: str, *args: str) -> Result:
 
 def test_start_list_end_with_audit(store_url: str) -> None:
     clock = FakeClock(T0)
-    started = run(clock, store_url, "start", "--host", "web1", "--host", "web2", "--for", "10m", "--reason", "release 42", "--owner", "web", "--by", "alice")
+    started = run(
+        clock,
+        store_url,
+        "start",
+        "--host",
+        "web1",
+        "--host",
+        "web2",
+        "--for",
+        "10m",
+        "--reason",
+        "release 42",
+        "--owner",
+        "web",
+        "--by",
+        "alice",
+    )
     assert started.exit_code == 0, started.output
     assert started.output == (
         "started maintenance 1: host web1,web2 2026-11-18T11:06:40Z .. 2026-11-18T11:16:40Z (release 42)\n"
@@ -56,9 +72,21 @@ def test_start_list_end_with_audit(store_url: str) -> None:
 def test_announce_with_absolute_times_and_matchers(store_url: str) -> None:
     clock = FakeClock(T0)
     result = run(
-        clock, store_url, "start", "--match", 'role=~"db|cache"', "--match", "env=prod",
-        "--start", "2026-11-20T22:00:00+01:00", "--end", "2026-11-20T23:00:00+01:00",
-        "--reason", "failover test", "--by", "dba",
+        clock,
+        store_url,
+        "start",
+        "--match",
+        'role=~"db|cache"',
+        "--match",
+        "env=prod",
+        "--start",
+        "2026-11-20T22:00:00+01:00",
+        "--end",
+        "2026-11-20T23:00:00+01:00",
+        "--reason",
+        "failover test",
+        "--by",
+        "dba",
     )
     assert result.exit_code == 0, result.output
     assert result.output == (
@@ -72,7 +100,21 @@ def test_announce_with_absolute_times_and_matchers(store_url: str) -> None:
 def test_end_by_host_and_extend(store_url: str) -> None:
     clock = FakeClock(T0)
     run(clock, store_url, "start", "--host", "web1", "--for", "10m", "--reason", "r", "--by", "a")
-    run(clock, store_url, "start", "--host", "web1", "--host", "web2", "--for", "10m", "--reason", "r", "--by", "a")
+    run(
+        clock,
+        store_url,
+        "start",
+        "--host",
+        "web1",
+        "--host",
+        "web2",
+        "--for",
+        "10m",
+        "--reason",
+        "r",
+        "--by",
+        "a",
+    )
     extended = run(clock, store_url, "extend", "--id", "2", "--for", "1h", "--by", "a")
     assert extended.output == "maintenance 2: 2026-11-18T11:06:40Z .. 2026-11-18T12:06:40Z\n"
     ended = run(clock, store_url, "end", "--host", "web1", "--by", "b")
@@ -85,12 +127,31 @@ def test_end_by_host_and_extend(store_url: str) -> None:
     ("args", "message"),
     [
         (["start", "--host", "h", "--reason", "r"], "give either --for or --end"),
-        (["start", "--host", "h", "--for", "10m", "--end", "2026-11-20T23:00:00Z", "--reason", "r"], "give either --for or --end"),
+        (
+            ["start", "--host", "h", "--for", "10m", "--end", "2026-11-20T23:00:00Z", "--reason", "r"],
+            "give either --for or --end",
+        ),
         (["start", "--for", "10m", "--reason", "r"], "a window needs hosts or label matchers"),
         (["start", "--host", "h", "--for", "10", "--reason", "r"], '"10" is not a duration'),
-        (["start", "--host", "h", "--start", "2026-11-20T22:00:00", "--for", "1h", "--reason", "r"], "has no timezone offset"),
+        (
+            ["start", "--host", "h", "--start", "2026-11-20T22:00:00", "--for", "1h", "--reason", "r"],
+            "has no timezone offset",
+        ),
         (["start", "--match", "env", "--for", "1h", "--reason", "r"], '"env" is not a label matcher'),
-        (["start", "--host", "h", "--start", "2026-11-01T00:00:00Z", "--end", "2026-11-01T01:00:00Z", "--reason", "r"], "would already be over"),
+        (
+            [
+                "start",
+                "--host",
+                "h",
+                "--start",
+                "2026-11-01T00:00:00Z",
+                "--end",
+                "2026-11-01T01:00:00Z",
+                "--reason",
+                "r",
+            ],
+            "would already be over",
+        ),
         (["start", "--host", "h", "--for", "10m"], "Missing option '--reason'"),
         (["end", "--by", "x"], "give either --id or --host"),
         (["end", "--id", "7", "--by", "x"], "maintenance window 7: no such window"),

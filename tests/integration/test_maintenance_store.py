@@ -36,7 +36,9 @@ START, END, ANNOUNCE, EXTEND, NARROW, EXPIRE = (
 )
 
 
-def release(hosts: tuple[str, ...] = ("web1",), start: float = T0, length: float = 600.0, **kw: object) -> MaintenanceWindow:
+def release(
+    hosts: tuple[str, ...] = ("web1",), start: float = T0, length: float = 600.0, **kw: object
+) -> MaintenanceWindow:
     return MaintenanceWindow("new", hosts, start=start, end=start + length, reason="release 42", **kw)  # type: ignore[arg-type]
 
 
@@ -130,7 +132,10 @@ def test_expire_closes_finished_windows_once(store: MaintenanceStore) -> None:
     long = store.start(release(length=3600), by="alice", now=T0)
     assert [w.id for w in store.expire(T0 + 60)] == [short.id]
     assert store.expire(T0 + 61) == []
-    assert [(e.actor, e.action) for e in store.audit(int(short.id))] == [("alice", START), ("alerter", EXPIRE)]
+    assert [(e.actor, e.action) for e in store.audit(int(short.id))] == [
+        ("alice", START),
+        ("alerter", EXPIRE),
+    ]
     assert [w.id for w in store.windows(now=T0 + 61)] == [long.id]
     with pytest.raises(WindowClosed):
         store.extend(int(short.id), end=T0 + 7200, by="alice", now=T0 + 61)
@@ -154,11 +159,16 @@ def test_recurring_windows_round_trip(store: MaintenanceStore) -> None:
 def test_a_book_from_the_store_suppresses_the_hosts(store: MaintenanceStore) -> None:
     store.start(release(hosts=("web1",), owner="web"), by="alice", now=T0)
     book = MaintenanceBook(store.windows(now=T0))
-    assert book.reason({"host": "web1", "rule": "cpu"}, T0 + 1) == 'maintenance "1": release 42 (owner web, by alice)'
+    assert (
+        book.reason({"host": "web1", "rule": "cpu"}, T0 + 1)
+        == 'maintenance "1": release 42 (owner web, by alice)'
+    )
     assert book.reason({"host": "web2", "rule": "cpu"}, T0 + 1) is None
 
 
-def test_downgrade_removes_the_tables_and_upgrade_restores_them(store_url: str, store: MaintenanceStore) -> None:
+def test_downgrade_removes_the_tables_and_upgrade_restores_them(
+    store_url: str, store: MaintenanceStore
+) -> None:
     store.start(release(), by="alice", now=T0)
     config = alembic_config()
     revisions = ScriptDirectory.from_config(config).walk_revisions()

@@ -38,8 +38,8 @@ class StartWindow(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    hosts: list[str] = []
-    match: list[str] = Field(default=[], description='Label matchers: env="dev", role=~"db|cache"')
+    hosts: list[str] = Field(default_factory=list)
+    match: list[str] = Field(default_factory=list, description='Label matchers: env="dev", role=~"db|cache"')
     for_: Duration | None = Field(default=None, alias="for", description="e.g. 10m")
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None

@@ -22,12 +22,15 @@ BERLIN = ZoneInfo("Europe/Berlin")
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC).timestamp()
 
 
-def utc(*args: int) -> float:
-    return datetime(*args, tzinfo=UTC).timestamp()
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> float:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp()
 
 
-def berlin(*args: int, fold: int = 0) -> float:
-    return datetime(*args, tzinfo=BERLIN, fold=fold).timestamp()
+def berlin(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, fold: int = 0
+) -> float:
+    """Berlin wall-clock time; ``fold=1`` picks the second of a repeated hour (fall-back)."""
+    return datetime(year, month, day, hour, minute, second, tzinfo=BERLIN, fold=fold).timestamp()
 
 
 def fixed(**kw: object) -> MaintenanceWindow:
@@ -77,10 +80,10 @@ def test_label_matchers(matcher: str, labels: dict[str, str], expected: bool) ->
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("env", 'not a label matcher'),
+        ("env", "not a label matcher"),
         ("=dev", "not a label matcher"),
         ("1env=dev", "not a label matcher"),
-        ('role=~"db("', 'is not a valid regex'),
+        ('role=~"db("', "is not a valid regex"),
     ],
 )
 def test_bad_matchers_are_refused_with_the_reason(text: str, message: str) -> None:
@@ -114,7 +117,9 @@ def test_matcher_text_round_trips() -> None:
         ),
     ],
 )
-def test_window_matching(window: MaintenanceWindow, labels: dict[str, str], host: str | None, expected: bool) -> None:
+def test_window_matching(
+    window: MaintenanceWindow, labels: dict[str, str], host: str | None, expected: bool
+) -> None:
     assert window.matches(labels, host) is expected
 
 
@@ -258,7 +263,10 @@ def test_fall_back_opens_once_at_the_first_of_the_repeated_hour(t: float, expect
 
 def test_occurrences_are_reported_as_real_spans() -> None:
     assert occurrence_at(weekly(), utc(2026, 3, 29, 2, 0)) == (utc(2026, 3, 29, 1, 0), utc(2026, 3, 29, 3, 0))
-    assert occurrence_at(weekly(), utc(2026, 10, 25, 1, 0)) == (utc(2026, 10, 25, 0, 0), utc(2026, 10, 25, 2, 0))
+    assert occurrence_at(weekly(), utc(2026, 10, 25, 1, 0)) == (
+        utc(2026, 10, 25, 0, 0),
+        utc(2026, 10, 25, 2, 0),
+    )
 
 
 def test_a_window_longer_than_its_period_is_always_active() -> None:
@@ -321,7 +329,10 @@ def test_the_first_window_in_book_order_names_the_reason() -> None:
 def test_reason_is_the_correlation_suppressor_with_the_host_from_labels() -> None:
     release = fixed(id="7", hosts=("web1",), reason="release 42", owner="web", created_by="alice")
     book = MaintenanceBook([release])
-    assert book.reason({"host": "web1", "rule": "cpu"}, T0) == 'maintenance "7": release 42 (owner web, by alice)'
+    assert (
+        book.reason({"host": "web1", "rule": "cpu"}, T0)
+        == 'maintenance "7": release 42 (owner web, by alice)'
+    )
     assert book.reason({"host": "web2", "rule": "cpu"}, T0) is None
     assert book.reason({"rule": "cpu"}, T0) is None
 
@@ -341,7 +352,10 @@ def test_describe_and_schedule_text() -> None:
 
 
 def test_a_window_round_trips_through_its_dict() -> None:
-    for w in (fixed(matchers=(Matcher.parse("role=~db.*"),), ended_at=T0 + 5), weekly(expires_at=T0, owner="x")):
+    for w in (
+        fixed(matchers=(Matcher.parse("role=~db.*"),), ended_at=T0 + 5),
+        weekly(expires_at=T0, owner="x"),
+    ):
         assert MaintenanceWindow.from_dict(w.to_dict()) == w
 
 
@@ -355,7 +369,10 @@ def test_parse_for(text: str, seconds: float) -> None:
     assert parse_for(text) == seconds
 
 
-@pytest.mark.parametrize(("text", "message"), [("0m", "not a positive duration"), ("10", "not a duration"), ("ten", "not a duration")])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("0m", "not a positive duration"), ("10", "not a duration"), ("ten", "not a duration")],
+)
 def test_parse_for_refuses(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_for(text)
