@@ -15,7 +15,7 @@ from alerter.replay import iso
 POLICY = [
     "--correlation", str(RULES_DIR / "correlation.yaml"),
     "--topology", str(RULES_DIR / "topology.yaml"),
-    "--routing", str(RULES_DIR / "routing.yaml"),
+    "--oncall", str(RULES_DIR / "oncall.yaml"),
     "--maintenance", str(RULES_DIR / "maintenance.yaml"),
 ]  # fmt: skip
 RULES = [arg for path in RULE_FILES for arg in ("--rules", str(path))]
@@ -67,7 +67,7 @@ def test_the_target_is_the_rotations_primary_at_the_page_time(tmp_path: Path) ->
     result = invoke("--events", str(path), *POLICY, "--out", "-")
     assert result.exit_code == 0, result.output
     [page] = [json.loads(x) for x in result.stdout.splitlines()]
-    assert page["target"] == "anna"  # routed to the platform rotation: its first week, from 09:00Z
+    assert page["target"] == "anna"  # the shipped rotation's first primary, from 09:00Z
     assert "pages 1" in result.stderr  # the summary moves to stderr when pages go to stdout
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from replay_world import T0, history
+from replay_world import RULES_DIR, T0, history
 
 from alerter.config.correlation import CorrelationPolicy
+from alerter.config.routing import load_routing_config
 from alerter.incidents.store import IncidentStore
 from alerter.model import Event
-from alerter.replay import ReplaySetup, incident_dicts, iso, replay_events
+from alerter.replay import ReplaySetup, incident_dicts, iso, replay_events, routing_target
 
 
 def disk(host: str, env: str, state: str, t: float) -> Event:
@@ -94,3 +97,49 @@ def test_a_tick_must_be_positive(store: IncidentStore, policy: CorrelationPolicy
 def test_an_empty_history_is_an_empty_replay(store: IncidentStore, policy: CorrelationPolicy) -> None:
     summary = replay_events([], ReplaySetup(store, policy), start=T0, end=T0 + 60)
     assert (summary.events, summary.incidents, summary.pages) == (0, 0, ())
+
+
+DATA_ROTATION = """\
+rotation:
+  name: data
+  start: 2026-01-05
+  handoff: {weekday: monday, time: "10:00", timezone: Europe/Berlin}
+  order: [ben, anna]
+  sub_offset: 1
+members:
+  - {id: anna, name: Anna Becker, email: anna.becker@example.com, pagerduty_user_id: PANNA01, timezone: Europe/Berlin}
+  - {id: ben, name: Ben Schulz, email: ben.schulz@example.com, pagerduty_user_id: PBEN002, timezone: Europe/Berlin}
+"""
+
+ROUTING = """\
+channels:
+  pagerduty: {type: pagerduty}
+routing:
+  rotations: {platform: platform.yaml, data: data.yaml}
+  routes:
+    - match: {team: data}
+      rotation: data
+  default: platform
+"""
+
+
+def test_routing_names_the_primary_of_the_rotation_a_page_routes_to(
+    tmp_path: Path, store: IncidentStore, policy: CorrelationPolicy
+) -> None:
+    (tmp_path / "platform.yaml").write_text((RULES_DIR / "oncall.yaml").read_text())
+    (tmp_path / "data.yaml").write_text(DATA_ROTATION)
+    (tmp_path / "routing.yaml").write_text(ROUTING)
+    config, problems = load_routing_config(tmp_path / "routing.yaml")
+    assert config is not None, problems
+    t = T0 + 3600  # the rotations' first handoff: Monday 10:00 Berlin
+    events = [
+        history("db-1", "repl", "critical", T0 + 60, env="prod", team="data"),  # before any rotation
+        history("db-2", "repl", "critical", t + 60, env="prod", team="data"),
+        history("web-1", "cpu", "critical", t + 60, env="prod", team="web"),
+    ]
+    summary = replay_events(events, ReplaySetup(store, policy, target=routing_target(config)))
+    assert [(p.hosts, p.target) for p in summary.pages] == [
+        (("db-1",), None),
+        (("db-2",), "ben"),
+        (("web-1",), "anna"),
+    ]
