@@ -49,7 +49,7 @@ import asyncio
 import logging
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -232,11 +232,14 @@ class SelfMetrics:
         """A ``BatchListener``: file one committed batch's transitions, pages and suppressions."""
         bucket = self._bucket(result.at)
         for applied in result.applied:
-            d = applied.decision
-            if d is None:
+            step = applied.decision
+            if step is None:
                 continue
-            bucket.transitions.update(d.transitions)
-            (self._open_incidents.add if d.incident.is_open else self._open_incidents.discard)(d.incident.key)
+            bucket.transitions.update(step.transitions)
+            if step.incident.is_open:
+                self._open_incidents.add(step.incident.key)
+            else:
+                self._open_incidents.discard(step.incident.key)
         for s in result.suppressions:
             if (s.reason.value, s.fingerprint) not in self._seen_suppressions:  # not on every refresh
                 self._seen_suppressions.add((s.reason.value, s.fingerprint))
@@ -488,7 +491,7 @@ class SelfMetrics:
         return {k: b.source[k] for k in ("queries", "errors", "statement_errors", "write_errors")}
 
     @staticmethod
-    def _point(name: str, tags: dict[str, str], fields: dict[str, FieldValue], t: float) -> Point:
+    def _point(name: str, tags: dict[str, str], fields: Mapping[str, FieldValue], t: float) -> Point:
         return Point(name, tags, fields, t)
 
 

@@ -244,7 +244,7 @@ class FlakySource:
     async def query(self, statements: Sequence[str], *, now: float) -> list[StatementResult]:
         if self.down:
             raise SourceUnavailable("influxdb: connection refused")
-        return [StatementResult([], error="database not found") for _ in statements]
+        return [StatementResult((), error="database not found") for _ in statements]
 
 
 @pytest.mark.anyio
@@ -255,8 +255,8 @@ async def test_the_counting_source_counts_round_trips_failures_and_rejected_stat
     source = metrics.source(inner)
 
     assert await source.query(["SELECT 1", "SELECT 2"], now=T0 + 5) == [
-        StatementResult([], error="database not found"),
-        StatementResult([], error="database not found"),
+        StatementResult((), error="database not found"),
+        StatementResult((), error="database not found"),
     ]
     inner.down = True
     with pytest.raises(SourceUnavailable):
