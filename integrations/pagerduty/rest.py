@@ -230,13 +230,11 @@ def _error_text(response: httpx.Response) -> str:
         error = response.json().get("error") or {}
     except (ValueError, AttributeError):
         return response.text[:300] or response.reason_phrase
-    parts = [str(error.get("message") or response.reason_phrase)]
+    text = str(error.get("message") or response.reason_phrase)
     if "code" in error:
-        parts.append(f"(code {error['code']})")
+        text += f" (code {error['code']})"
     details = error.get("errors") or []
-    if details:
-        parts.append(": " + "; ".join(str(d) for d in details))
-    return " ".join(parts)
+    return text + (": " + "; ".join(str(d) for d in details) if details else "")
 
 
 __all__ = ["ACCEPT", "DEFAULT_API_URL", "PagerDutyApiError", "PagerDutyRest"]

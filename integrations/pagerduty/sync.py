@@ -162,6 +162,7 @@ class Desired:
     since: datetime
     until: datetime
     layer_start: datetime
+    members: Mapping[str, str] = field(default_factory=dict)  # PagerDuty user id -> member id
 
 
 def schedule_name(spec: OnCallSpec, role: Role) -> str:
@@ -188,6 +189,7 @@ def desired_state(spec: OnCallSpec, now: datetime, weeks: int, escalation: Escal
         since=since,
         until=until,
         layer_start=spec.handoff_at(current),
+        members={m.pagerduty_user_id: m.id for m in spec.members},
     )
 
 
@@ -376,6 +378,7 @@ class SyncPlan:
 
     operations: tuple[Operation, ...] = ()
     desired: Desired | None = field(default=None, compare=False)
+    schedule_ids: Mapping[Role, str] = field(default_factory=dict)  # schedules that exist already
 
     @property
     def empty(self) -> bool:
@@ -400,9 +403,13 @@ def plan_sync(desired: Desired, current: Current) -> SyncPlan:
     for role in Role:
         ops.extend(_schedule_ops(desired.schedules[role], current.schedules.get(role)))
     for role in Role:
-        ops.extend(_override_ops(role, desired.overrides[role], current.overrides.get(role, ())))
+        have = tuple(
+            replace(o, who=desired.members.get(o.user_id, "")) for o in current.overrides.get(role, ())
+        )
+        ops.extend(_override_ops(role, desired.overrides[role], have))
     ops.extend(_policy_ops(desired.policy, current))
-    return SyncPlan(tuple(ops), desired)
+    ids = {role: s.id for role, s in current.schedules.items() if s is not None and s.id}
+    return SyncPlan(tuple(ops), desired, ids)
 
 
 def _schedule_ops(want: Schedule, have: Schedule | None) -> list[Operation]:
@@ -624,13 +631,13 @@ def check_users(rest: PagerDutyRest, spec: OnCallSpec) -> None:
         raise SyncError("pagerduty: no write done:\n" + "\n".join(problems))
 
 
-def apply_plan(rest: PagerDutyRest, plan: SyncPlan, current_ids: Mapping[Role, str]) -> SyncResult:
+def apply_plan(rest: PagerDutyRest, plan: SyncPlan) -> SyncResult:
     """Run ``plan``'s writes in order. A refused schedule or policy write raises SyncError (what
     follows depends on it); refused overrides (per-item statuses) and deletes are collected in
-    ``failures`` and the rest goes on. ``current_ids`` are the schedules that already exist."""
+    ``failures`` and the rest goes on."""
     desired = plan.desired
     assert desired is not None
-    ids = dict(current_ids)
+    ids = dict(plan.schedule_ids)
     done: list[str] = []
     failures: list[str] = []
     for op in plan.operations:
@@ -713,8 +720,7 @@ def sync_rotation(
     plan = plan_sync(desired, current)
     if dry_run or plan.empty:
         return SyncResult(plan, (), ())
-    ids = {role: s.id for role, s in current.schedules.items() if s is not None and s.id}
-    return apply_plan(rest, plan, ids)
+    return apply_plan(rest, plan)
 
 
 __all__ = [
