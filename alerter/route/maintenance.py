@@ -3,7 +3,8 @@
 Place in the flow: route, called by the correlation stage for every new firing alert through the
 ``suppressor`` hook (:data:`alerter.incidents.correlate.Suppressor`)::
 
-    book = MaintenanceBook([*file_windows, *store.windows()])
+    book = MaintenanceBook([*file_windows, *maintenance_store.windows()])     # replay, tests
+    book = RefreshingBook(lambda now: maintenance_store.windows(now=now), fixed=file_windows)  # live
     pipeline = Pipeline(store, policy, topology, suppressor=book.reason)
 
 Pure: no I/O, no clock; the instant is always an argument, so replay decides as live mode did.
@@ -24,7 +25,7 @@ Time rules (each has a test):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from croniter import croniter
@@ -161,6 +162,46 @@ class MaintenanceBook:
         return len(self.windows)
 
 
+class RefreshingBook:
+    """The live engine's suppressor: windows people start elsewhere (CLI, HTTP API, another
+    process) are seen within ``refresh`` seconds, without a database read per alert.
+
+    ``load(now)`` returns the current windows (e.g. ``lambda now: store.windows(now=now)``);
+    ``fixed`` are the windows from files, always kept first. Time is the ``now`` each call is
+    given, so replay and tests drive it. An error from ``load`` propagates and the next call
+    loads again; the book of the previous load stays meanwhile.
+
+    >>> book = RefreshingBook(lambda now: [], refresh=30.0)
+    >>> book.reason({"host": "web1"}, 0.0) is None
+    True
+    """
+
+    def __init__(
+        self,
+        load: Callable[[float], Iterable[MaintenanceWindow]],
+        *,
+        refresh: float = 15.0,
+        fixed: Sequence[MaintenanceWindow] = (),
+    ) -> None:
+        self._load = load
+        self._refresh = refresh
+        self._fixed = tuple(fixed)
+        self._loaded_at: float | None = None
+        self._book = MaintenanceBook(self._fixed)
+
+    def book(self, now: float) -> MaintenanceBook:
+        """The book for ``now``, reloaded when the last load is ``refresh`` old (or in the future)."""
+        last = self._loaded_at
+        if last is None or now - last >= self._refresh or now < last:
+            self._book = MaintenanceBook((*self._fixed, *self._load(now)))
+            self._loaded_at = now
+        return self._book
+
+    def reason(self, labels: Mapping[str, str], now: float) -> str | None:
+        """The correlation stage's ``Suppressor`` (see :meth:`MaintenanceBook.reason`)."""
+        return self.book(now).reason(labels, now)
+
+
 def book_of(*window_sets: Sequence[MaintenanceWindow]) -> MaintenanceBook:
     """One book from several sources (a file, the store), in the order given."""
     return MaintenanceBook(w for ws in window_sets for w in ws)
@@ -172,6 +213,7 @@ __all__ = [
     "MatchOp",
     "Matcher",
     "Recurrence",
+    "RefreshingBook",
     "active_at",
     "book_of",
     "describe",

@@ -10,6 +10,7 @@ import pytest
 from alerter.config.maintenance import MaintenanceWindow, Matcher, Recurrence, parse_for, parse_instant
 from alerter.route.maintenance import (
     MaintenanceBook,
+    RefreshingBook,
     active_at,
     book_of,
     describe,
@@ -403,3 +404,23 @@ def test_parse_instant_needs_an_offset(text: str, expected: float) -> None:
 def test_parse_instant_refuses(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_instant(text)
+
+
+def test_refreshing_book_reloads_at_most_every_refresh_seconds() -> None:
+    loads: list[float] = []
+    stored: list[MaintenanceWindow] = []
+
+    def load(now: float) -> list[MaintenanceWindow]:
+        loads.append(now)
+        return list(stored)
+
+    patch = weekly(reason="patching")
+    book = RefreshingBook(load, refresh=30.0, fixed=[patch])
+    assert book.reason({"host": "web1"}, T0) is None
+    stored.append(fixed(id="7", reason="release 42"))  # started from the CLI meanwhile
+    assert book.reason({"host": "web1"}, T0 + 29) is None  # not seen yet: no reload
+    assert book.reason({"host": "web1"}, T0 + 30) == 'maintenance "7": release 42'
+    assert book.reason({"host": "web1"}, T0 + 31) == 'maintenance "7": release 42'
+    assert loads == [T0, T0 + 30]
+    assert book.book(T0 + 31).windows[0] is patch  # file windows first
+    assert book.reason({"host": "web1"}, T0 + 1) is not None and loads[-1] == T0 + 1  # time went back: reload
