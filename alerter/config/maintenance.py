@@ -144,6 +144,10 @@ class Recurrence:
                 f"{_show(self.cron)} is not a cron expression (expected 5 fields: minute hour "
                 'day-of-month month day-of-week, e.g. "0 2 * * SUN")'
             )
+        try:
+            croniter(self.cron, datetime(2000, 1, 1)).get_next(datetime)
+        except ValueError:  # croniter's "failed to find next date": e.g. "0 0 30 2 *" (Feb 30)
+            raise ValueError(f"{_show(self.cron)} never fires (no date matches it)") from None
         if self.duration <= 0:
             raise ValueError("a recurring window needs a duration above 0s")
         try:

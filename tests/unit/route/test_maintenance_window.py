@@ -146,6 +146,7 @@ def test_impossible_windows_are_refused(kw: dict[str, object], message: str) -> 
         (("0 2 * *", 60.0, "UTC"), "is not a cron expression"),
         (("0 25 * * *", 60.0, "UTC"), "is not a cron expression"),
         (("0 0 * * * *", 60.0, "UTC"), "is not a cron expression"),  # no seconds field
+        (("0 0 30 2 *", 60.0, "UTC"), "never fires"),
         (("0 2 * * SUN", 0.0, "UTC"), "duration above 0s"),
         (("0 2 * * SUN", 60.0, "Europe/Atlantis"), "not a known timezone"),
     ],
