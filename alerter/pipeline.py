@@ -31,7 +31,13 @@ from alerter.incidents.lifecycle import Decision, LifecyclePolicy, Transition
 from alerter.incidents.paging import PagingPolicy
 from alerter.incidents.records import AlertObservation, Applied
 from alerter.incidents.store import IncidentStore
-from alerter.incidents.suppression import PAGING_TRANSITIONS, AlertSuppression, Page, PagingDecision, Suppressed
+from alerter.incidents.suppression import (
+    PAGING_TRANSITIONS,
+    AlertSuppression,
+    Page,
+    PagingDecision,
+    Suppressed,
+)
 from alerter.incidents.titles import Member, storm_title, title
 from alerter.incidents.topology import CompiledTopology
 from alerter.incidents.unit import StoreTransaction
@@ -100,7 +106,9 @@ class Pipeline:
     def _new_graph(self) -> CorrelationGraph:
         ctx = StreamContext(Scheduler(self._time))
         self._scheduler = ctx.scheduler
-        return CorrelationGraph(self.policy, self.topology, ctx, suppressor=self._suppressor, extra=self._extra)
+        return CorrelationGraph(
+            self.policy, self.topology, ctx, suppressor=self._suppressor, extra=self._extra
+        )
 
     def rebuild(self) -> None:
         """Rebuild the correlation state from the store (after a restart or a failed batch)."""
@@ -177,12 +185,16 @@ class Pipeline:
             else d
             for d in batch.decisions
         )
-        result = BatchResult(now, tuple(a for _, a in batch.applied), decisions, tuple(suppressed) + tuple(batch.absorbed))
+        result = BatchResult(
+            now, tuple(a for _, a in batch.applied), decisions, tuple(suppressed) + tuple(batch.absorbed)
+        )
         if self._deliver is not None:
             self._deliver(tx, result)
         return result, batch.applied
 
-    def _annotate(self, tx: StoreTransaction, batch: _Batch, r: Routed, incident_id: int, d: Decision) -> None:
+    def _annotate(
+        self, tx: StoreTransaction, batch: _Batch, r: Routed, incident_id: int, d: Decision
+    ) -> None:
         inc = d.incident
         batch.latest[inc.key] = (incident_id, d)
         known = batch.root_causes.get(inc.key, self._root_causes.get(inc.key))
@@ -214,7 +226,9 @@ class Pipeline:
         inc = d.incident
         paged = inc.key in batch.paged or inc.key in self._paged
         flapping = r.update.flapping or bool(group and group.flapping)
-        outcome = self.paging.decide(transition, r.labels, inc.severity, inc.title, flapping=flapping, paged=paged)
+        outcome = self.paging.decide(
+            transition, r.labels, inc.severity, inc.title, flapping=flapping, paged=paged
+        )
         if outcome is None or (paged and isinstance(outcome, Page)):
             return
         if isinstance(outcome, Page):
@@ -298,13 +312,13 @@ class Pipeline:
             if group.incident_key != inc.key:
                 group.incident_key, group.opened_at = inc.key, inc.opened_at
         self._paged |= {d.incident_key for d in result.decisions if d.pages}
-        for d in result.decisions:
-            group = next((g for g in state.groups.values() if g.incident_key == d.incident_key), None)
-            if group is not None and d.pages:
-                group.paged = True
-        for key, (_id, d) in _latest(applied).items():
-            root = state.groups.get(d.incident.group_key)
-            if root is not None and root.root_cause is not None and d.incident.is_open:
+        paged = {p.incident_key for p in result.pages}
+        for g in state.groups.values():
+            if g.incident_key in paged:
+                g.paged = True
+        for key, (_id, latest) in _latest(applied).items():
+            root = state.groups.get(latest.incident.group_key)
+            if root is not None and root.root_cause is not None and latest.incident.is_open:
                 self._root_causes.setdefault(key, root.root_cause)
 
 

@@ -71,7 +71,10 @@ def make_series(n: int) -> list[dict[str, str]]:
 
 
 def tick_events(series: list[dict[str, str]], states: list[str], t: float) -> list[Event]:
-    return [Event(a["host"], a[ATTR_RULE], s, None, 1.0, t, 60.0, (), a) for a, s in zip(series, states, strict=True)]
+    return [
+        Event(a["host"], a[ATTR_RULE], s, None, 1.0, t, 60.0, (), a)
+        for a, s in zip(series, states, strict=True)
+    ]
 
 
 def flip(states: list[str], share: float, rng: random.Random) -> None:
@@ -168,12 +171,20 @@ def main(series: int, ticks: int, change: float, check: bool) -> None:
     steady = lat[1:] or lat
     print(f"series: {series:,}, ticks: {ticks}, changes per tick: {max(1, int(series * change))}")
     print(f"hot path:          {eps:>12,.0f} events/s  (target >= {TARGET_EPS:,.0f}; {events:,} events, CPU)")
-    print(f"decision latency:  p50 {_pct(steady, 0.5) * 1000:7.1f} ms  p99 {_pct(steady, 0.99) * 1000:7.1f} ms"
-          f"  per tick of {series:,} events (stream graph + one SQLite transaction)")
+    print(
+        f"decision latency:  p50 {_pct(steady, 0.5) * 1000:7.1f} ms  p99 {_pct(steady, 0.99) * 1000:7.1f} ms"
+        f"  per tick of {series:,} events (stream graph + one SQLite transaction)"
+    )
     print(f"  first tick:      {lat[0] * 1000:7.1f} ms  ({stored:,} store changes, {pages} pages in all)")
-    print(f"pipeline:          {series / statistics.median(steady):>12,.0f} events/s end to end (median tick)")
+    print(
+        f"pipeline:          {series / statistics.median(steady):>12,.0f} events/s end to end (median tick)"
+    )
     print(f"memory:            {per_series:>12,.0f} bytes per live series  (target <= {TARGET_BYTES:,.0f})")
-    missed = [name for name, ok in (("hot path", eps >= TARGET_EPS), ("memory", per_series <= TARGET_BYTES)) if not ok]
+    missed = [
+        name
+        for name, ok in (("hot path", eps >= TARGET_EPS), ("memory", per_series <= TARGET_BYTES))
+        if not ok
+    ]
     if missed:
         print(f"MISSED: {', '.join(missed)}")
     if check and missed:

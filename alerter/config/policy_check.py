@@ -28,7 +28,12 @@ TOPOLOGY_FILE = "topology.yaml"
 
 _SELECTORS: dict[str, tuple[tuple[str, ...], ...]] = {
     CORRELATION_FILE: (("grouping", "match"), ("paging", "match")),
-    TOPOLOGY_FILE: (("dependencies", "match"), ("adjacency", "match"), ("causes", "cause"), ("causes", "effect")),
+    TOPOLOGY_FILE: (
+        ("dependencies", "match"),
+        ("adjacency", "match"),
+        ("causes", "cause"),
+        ("causes", "effect"),
+    ),
 }
 
 

@@ -207,11 +207,15 @@ class CorrelationGraph:
         self.trackers: By = by_builder(
             ATTR_FINGERPRINT, lambda _fp: SeriesTracker(self._cfg), on_error=ctx.on_error
         )
-        self._storm: By | None = None
+        self._storm: Stream | None = None
         if policy.storm is not None:
             storm = policy.storm
+
+            def storm_key(routed: Any) -> tuple[str, ...]:
+                return tuple(routed.labels.get(k, "") for k in storm.by)
+
             self._storm = by_builder(
-                lambda r: tuple(r.labels.get(k, "") for k in storm.by),
+                storm_key,
                 lambda key: self._storm_window(tuple(storm.by), key, storm.max_new, storm.per),
                 on_error=ctx.on_error,
             )
@@ -290,13 +294,15 @@ class CorrelationGraph:
         gen = int(newest.partition("#")[2] or 1) + 1
         return Routed(update, labels, f"{base}#{gen}")
 
-    def _storm_window(self, by: tuple[str, ...], key: tuple[str, ...], max_new: int, per: float) -> PartTimeSimple:
+    def _storm_window(
+        self, by: tuple[str, ...], key: tuple[str, ...], max_new: int, per: float
+    ) -> PartTimeSimple:
         """Rollup-style windows counting new groups; a stormy window extends the storm by ``per``
         past its end, so a flood that outlasts one window stays in one storm incident."""
         storm_key = "storm:" + ",".join(f"{k}={v}" for k, v in zip(by, key, strict=True))
         storm_until = [float("-inf")]
 
-        def side(count: int, routed: Routed) -> None:
+        def side(count: int, routed: Any) -> None:
             if count <= max_new and self._ctx.now() >= storm_until[0]:
                 self._collect(routed)
             else:
@@ -312,11 +318,11 @@ class CorrelationGraph:
     def _collect(self, routed: Routed) -> None:
         if routed.update.firing and routed.absorbed is not Suppressed.MAINTENANCE:
             rule = routed.labels.get("rule", "")
-            group = self.state.add_member(
+            member_of = self.state.add_member(
                 routed.group_key, routed.fingerprint, routed.labels, rule, self.topology, self._ctx.now()
             )
             if routed.root_cause is not None:
-                group.root_cause = routed.root_cause
+                member_of.root_cause = routed.root_cause
         group = self.state.groups.get(routed.group_key)
         if group is not None and routed.update.flap_changed:
             (group.flapping.add if routed.update.flapping else group.flapping.discard)(routed.fingerprint)

@@ -92,9 +92,9 @@ class CompiledTopology:
             value = out.get(label)
             if value is not None and add not in out and value in table:
                 out[add] = table[value]
-        for matches, add in self._selectors:
+        for matches, extra in self._selectors:
             if matches(out):
-                for key, value in add.items():
+                for key, value in extra.items():
                     out.setdefault(key, value)
         return out
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from alerter.demo.dataset import DemoDataset, generate
+from alerter.incidents.store import IncidentStore
 from alerter.source.static import StaticSource
+from tests.acceptance import timeline
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +25,13 @@ def demo_source(demo: DemoDataset) -> StaticSource:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Migrate one SQLite file per session; each World starts from a copy of it."""
+    path = tmp_path_factory.mktemp("template") / "alerter.db"
+    IncidentStore(f"sqlite:///{path}").close()
+    timeline.migrated_template = path
+    yield
+    timeline.migrated_template = None

@@ -68,7 +68,11 @@ async def test_single_sample_spikes_give_no_incident(
     spiked = set(spikes.hosts)
     touched = {a.host for i in world.incidents() for a in i.alerts}
     assert spiked & touched == set()
-    assert {a.host for i in world.incidents() for a in i.alerts} == {"api-prod-03", "runner-prod-05", "router-stg-01"}
+    assert {a.host for i in world.incidents() for a in i.alerts} == {
+        "api-prod-03",
+        "runner-prod-05",
+        "router-stg-01",
+    }
 
 
 async def test_live_mode_decides_exactly_what_batched_replay_decides(

@@ -13,8 +13,16 @@ from tests.acceptance.timeline import T0, Series, World
 
 RELEASE = (T0, T0 + 1200)
 INSTANCES = [
-    Series("app_health_check_failing", host=f"runner-prod-{i % 10 + 1:02d}", env="prod", role="app-runner",
-           app="checkout", instance=f"checkout-prod-{i}", team="apps", service="apps")
+    Series(
+        "app_health_check_failing",
+        host=f"runner-prod-{i % 10 + 1:02d}",
+        env="prod",
+        role="app-runner",
+        app="checkout",
+        instance=f"checkout-prod-{i}",
+        team="apps",
+        service="apps",
+    )
     for i in range(1, 9)
 ]
 
@@ -51,11 +59,16 @@ def test_the_same_release_without_maintenance_pages(tmp_path: Path) -> None:
     world = World(tmp_path)
     world.every(30, T0, T0 + 1800, rolling)
     (incident,) = world.incidents()
-    assert incident.incident.title == "health checks failing on 8 PROD app instances using redis cluster sessions"
+    assert (
+        incident.incident.title
+        == "health checks failing on 8 PROD app instances using redis cluster sessions"
+    )
     assert len(world.pages) == 1
 
 
-def test_an_alert_still_firing_when_maintenance_ends_opens_an_incident_at_its_next_refresh(tmp_path: Path) -> None:
+def test_an_alert_still_firing_when_maintenance_ends_opens_an_incident_at_its_next_refresh(
+    tmp_path: Path,
+) -> None:
     """Dedup re-sends a firing alert every 5m (dedup.refresh); each re-send during the window is
     suppressed again, the first one after it opens the incident."""
     world = World(tmp_path, suppressor=release_window)

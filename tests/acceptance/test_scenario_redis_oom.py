@@ -9,7 +9,7 @@ import pytest
 
 from alerter.incidents.lifecycle import IncidentStatus, Transition
 from alerter.incidents.suppression import Page, Suppressed
-from alerter.model import Event
+from alerter.model import Event, Severity
 from tests.acceptance.timeline import T0, Series, World
 
 CORRELATION = """
@@ -41,14 +41,34 @@ causes:
 
 REDIS = Series("redis_memory_high", host="redis-c17-1", env="prod", role="redis", cluster="c17")
 APPS = [
-    Series("app_5xx_rate_high", host=f"runner-{i % 10:02d}", env="prod", role="app-runner",
-           app="shop" if i % 2 else "basket", instance=f"app-{i:02d}")
+    Series(
+        "app_5xx_rate_high",
+        host=f"runner-{i % 10:02d}",
+        env="prod",
+        role="app-runner",
+        app="shop" if i % 2 else "basket",
+        instance=f"app-{i:02d}",
+    )
     for i in range(40)
 ]
-BYSTANDERS = [Series("app_5xx_rate_high", host="runner-99", env="prod", role="app-runner", app="other",
-                     instance=f"other-{i}") for i in range(20)]
+BYSTANDERS = [
+    Series(
+        "app_5xx_rate_high",
+        host="runner-99",
+        env="prod",
+        role="app-runner",
+        app="other",
+        instance=f"other-{i}",
+    )
+    for i in range(20)
+]
 
 TITLE = "redis cluster c17 out of memory: 5xx on 40 PROD app instances using redis cluster c17"
+
+
+def _title_of(outcome: Page | Suppressed) -> str:
+    assert isinstance(outcome, Page)
+    return outcome.title
 
 
 def _tick(redis: str, apps: str) -> list[Event]:
@@ -75,7 +95,7 @@ def test_one_incident_names_the_cluster(tmp_path: Path, redis_from: float, apps_
     assert incident.incident.status is IncidentStatus.TRIGGERED
     assert len(incident.alerts) == 41
     assert [(p.incident_key, p.transition, p.outcome) for p in world.pages] == [
-        (incident.key, Transition.OPENED, Page(incident.incident.severity, world.pages[0].outcome.title))
+        (incident.key, Transition.OPENED, Page(Severity.CRITICAL, _title_of(world.pages[0].outcome)))
     ]
     assert len(world.pages) == 1
 
@@ -113,7 +133,10 @@ def test_without_the_causal_link_the_cluster_and_the_apps_are_two_incidents(tmp_
     world = World(tmp_path, CORRELATION, "{}")
     world.every(30, T0, T0 + 300, lambda t: _tick("critical", "critical"))
     titles = sorted(i.incident.title for i in world.incidents())
-    assert titles == ["5xx on 40 PROD app instances", "redis_memory_high on redis-c17-1 (PROD, cluster=c17, role=redis)"]
+    assert titles == [
+        "5xx on 40 PROD app instances",
+        "redis_memory_high on redis-c17-1 (PROD, cluster=c17, role=redis)",
+    ]
     assert len(world.pages) == 2
 
 

@@ -12,8 +12,8 @@ from alerter.streams import Scheduler, StreamContext
 T0 = 1000.0
 
 
-def ev(rule: str, state: str, t: float = T0, **labels: str) -> Event:
-    """One evaluation of series (rule, labels) at ``t``."""
+def ev(rule: str, state: str, t: float = T0, /, **labels: str) -> Event:
+    """One evaluation of series (rule, labels) at ``t`` (positional, so no label can shadow it)."""
     attrs = {**labels, ATTR_RULE: rule, ATTR_FINGERPRINT: fingerprint(rule, labels)}
     return Event(labels.get("host"), rule, state, None, 1.0, t, 60.0, (), attrs)
 

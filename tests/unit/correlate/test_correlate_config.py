@@ -44,12 +44,18 @@ def test_an_empty_file_means_the_defaults(tmp_path: Path) -> None:
     [
         ("flaping: {window: 10}\n", 'unknown field "flaping"'),
         ("flapping: {low: 0.5, high: 0.3}\n", '1:11: field "flapping": low (0.5) must be below high (0.3)'),
-        ("dedup: {refresh: 5}\n", '1:18: field "dedup.refresh": 5 has no unit (expected a duration such as 5s or 5m)'),
+        (
+            "dedup: {refresh: 5}\n",
+            '1:18: field "dedup.refresh": 5 has no unit (expected a duration such as 5s or 5m)',
+        ),
         (
             "grouping:\n  - name: a\n    by: [env]\n    title: '{{ count '\n",
             '4:12: grouping "a": field "title": template does not compile: unexpected end of template',
         ),
-        ("grouping:\n  - name: a\n    by: []\n", '3:9: grouping "a": field "by": has 0 items (expected at least 1)'),
+        (
+            "grouping:\n  - name: a\n    by: []\n",
+            '3:9: grouping "a": field "by": has 0 items (expected at least 1)',
+        ),
         ("paging:\n  - match: {env: prod}\n", '2:5: paging[0]: missing required field "page"'),
     ],
 )
@@ -67,8 +73,14 @@ def test_correlation_mistakes_are_located(tmp_path: Path, text: str, message: st
             "dependencies:\n  - name: d\n    label: host\n    add: {rack: r1}\n    values: {r1: [a]}\n",
             '2:5: dependencies "d": the map form needs label, add (one label name) and values',
         ),
-        ("dependencies:\n  - name: d\n    add: {rack: r1}\n", '2:5: dependencies "d": the selector form needs match'),
-        ("adjacency:\n  - name: a\n    hosts: [one]\n", '3:12: adjacency "a": field "hosts": has 1 items (expected at least 2)'),
+        (
+            "dependencies:\n  - name: d\n    add: {rack: r1}\n",
+            '2:5: dependencies "d": the selector form needs match',
+        ),
+        (
+            "adjacency:\n  - name: a\n    hosts: [one]\n",
+            '3:12: adjacency "a": field "hosts": has 1 items (expected at least 2)',
+        ),
         (
             "causes:\n  - {name: c, cause: {rule: a}, effect: {rule: b}, via: {}}\n",
             '2:57: causes "c": field "via": has 0 items (expected at least 1)',

@@ -69,8 +69,10 @@ def test_a_flapping_series_holds_its_ok_and_announces_flapping() -> None:
     g, s = graph(POLICY)
     out = []
     for k, state in enumerate(["critical", "ok", "critical", "ok", "critical", "ok", "ok"]):
-        out += [(k, r.update.event.state, r.update.flapping, r.update.flap_changed)
-                for r in feed(g, s, T0 + 30 * k, ev("cpu", state, **CPU))]
+        out += [
+            (k, r.update.event.state, r.update.flapping, r.update.flap_changed)
+            for r in feed(g, s, T0 + 30 * k, ev("cpu", state, **CPU))
+        ]
     assert out == [
         (0, "critical", False, False),
         (1, "ok", False, False),
@@ -84,6 +86,9 @@ def test_when_flapping_stops_the_held_ok_is_sent() -> None:
     states = ["critical", "ok", "critical", "ok", *["ok"] * 10]
     out = []
     for k, state in enumerate(states):
-        out += [(k, r.update.event.state, r.update.flapping) for r in feed(g, s, T0 + 30 * k, ev("cpu", state, **CPU))]
+        out += [
+            (k, r.update.event.state, r.update.flapping)
+            for r in feed(g, s, T0 + 30 * k, ev("cpu", state, **CPU))
+        ]
     assert out[-1] == (13, "ok", False)  # the last change (k=3) left the 10-evaluation window
     assert [o for o in out if o[1] == "ok"] == [(1, "ok", False), (13, "ok", False)]

@@ -54,12 +54,17 @@ def test_group_keys_parse_back(key: str, base: str, generation: int, name: str |
     assert (base_of(key), generation_of(key), grouping_name(key)) == (base, generation, name)
 
 
-POLICY = {"grouping": [{"name": "cpu", "match": {"rule": "cpu"}, "by": ["env"], "window": "10m"}], "storm": None}
+POLICY = {
+    "grouping": [{"name": "cpu", "match": {"rule": "cpu"}, "by": ["env"], "window": "10m"}],
+    "storm": None,
+}
 
 
 def test_alerts_of_one_key_join_one_group_within_its_window() -> None:
     g, s = graph(POLICY)
-    first = feed(g, s, T0, ev("cpu", "critical", host="a", env="prod"), ev("cpu", "critical", host="b", env="prod"))
+    first = feed(
+        g, s, T0, ev("cpu", "critical", host="a", env="prod"), ev("cpu", "critical", host="b", env="prod")
+    )
     later = feed(g, s, T0 + 600, ev("cpu", "critical", host="c", env="prod"))
     after = feed(g, s, T0 + 601, ev("cpu", "critical", host="d", env="prod"))
     assert [r.group_key for r in first + later + after] == [
@@ -68,7 +73,10 @@ def test_alerts_of_one_key_join_one_group_within_its_window() -> None:
         "group:cpu:env=prod",
         "group:cpu:env=prod#2",  # the window closed: a new incident
     ]
-    assert feed(g, s, T0 + 602, ev("cpu", "critical", host="e", env="prod"))[0].group_key == "group:cpu:env=prod#2"
+    assert (
+        feed(g, s, T0 + 602, ev("cpu", "critical", host="e", env="prod"))[0].group_key
+        == "group:cpu:env=prod#2"
+    )
 
 
 def test_an_alert_no_rule_matches_gets_its_own_group() -> None:

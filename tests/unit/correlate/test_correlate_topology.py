@@ -12,7 +12,11 @@ from tests.unit.correlate.graph import T0, ev, feed, graph
 TOPOLOGY = {
     "dependencies": [
         {"name": "racks", "label": "host", "add": "rack", "values": {"r1": ["h1", "h2"], "r2": ["h3"]}},
-        {"name": "shop-redis", "match": {"env": "prod", "app": ["shop", "cart"]}, "add": {"redis_cluster": "c17"}},
+        {
+            "name": "shop-redis",
+            "match": {"env": "prod", "app": ["shop", "cart"]},
+            "add": {"redis_cluster": "c17"},
+        },
     ],
     "adjacency": [{"name": "db-pair", "hosts": ["db1", "db2"], "match": {"role": "db"}}],
     "causes": [
@@ -23,7 +27,12 @@ TOPOLOGY = {
             "via": {"redis_cluster": "cluster", "env": "env"},
             "root_cause": "redis {{ labels.cluster }} out of memory",
         },
-        {"name": "silent", "cause": {"rule": "no_data"}, "effect": {"rule": "app_5xx"}, "via": {"host": "host"}},
+        {
+            "name": "silent",
+            "cause": {"rule": "no_data"},
+            "effect": {"rule": "app_5xx"},
+            "via": {"host": "host"},
+        },
     ],
 }
 TOPO = CompiledTopology(Topology.model_validate(TOPOLOGY))
@@ -72,7 +81,9 @@ def test_an_effect_joins_the_open_incident_of_its_cause() -> None:
     (cause,) = feed(g, s, T0, ev("redis_memory", "critical", **REDIS))
     effects = feed(g, s, T0 + 30, *(ev("app_5xx", "critical", **_app(i)) for i in range(3)))
     assert {r.group_key for r in effects} == {cause.group_key}
-    assert {(r.absorbed, r.root_cause) for r in effects} == {(Suppressed.DEPENDENCY, "redis c17 out of memory")}
+    assert {(r.absorbed, r.root_cause) for r in effects} == {
+        (Suppressed.DEPENDENCY, "redis c17 out of memory")
+    }
 
 
 def test_a_cause_joins_the_open_incident_of_its_effects_and_names_the_root_cause() -> None:
