@@ -58,8 +58,8 @@ class PagerDutyApiError(AlerterError):
         self.path = path
         self.status = status
         self.detail = detail
-        shown = "network error" if status is None else str(status)
-        super().__init__(f"pagerduty: {method} {path}: {shown}: {detail}")
+        shown = "" if status is None else f"{status}: "
+        super().__init__(f"pagerduty: {method} {path}: {shown}{detail}")
 
 
 class PagerDutyRest:
@@ -167,7 +167,9 @@ class PagerDutyRest:
                 response = self._send(method, path, params, body)
             except httpx.RequestError as error:  # refused, reset, timeout, garbled answer
                 if method != "GET" or attempt > self._max_retries:
-                    raise PagerDutyApiError(method, path, None, type(error).__name__) from None
+                    raise PagerDutyApiError(
+                        method, path, None, f"network error: {type(error).__name__}"
+                    ) from None
                 self._wait(method, path, "network error", self._backoff(attempt), attempt)
                 continue
             status = response.status_code
