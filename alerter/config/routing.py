@@ -266,7 +266,7 @@ def load_routing_config(
     for name, file in policy.routing.rotations.items():
         spec = given.get(name)
         if spec is None:
-            spec, more = load_oncall(Path(path).parent / file)
+            spec, more = _load_rotation(Path(path).parent / file, name, positioned)
             problems += more
         if spec is not None and spec.rotation.name != name:
             problems.append(
@@ -280,6 +280,16 @@ def load_routing_config(
     if not problems:
         problems += _member_problems(policy, specs, positioned)
     return (None if problems else RoutingConfig(policy, specs)), sorted(problems)
+
+
+def _load_rotation(
+    file: Path, name: str, positioned: PositionedData
+) -> tuple[OnCallSpec | None, list[Problem]]:
+    """The rotation file's spec, or its problems; a missing file is a problem of the routing file."""
+    if not file.is_file():
+        loc: Loc = ("routing", "rotations", name)
+        return None, [positioned.problem(loc, f'routing.rotations: rotation "{name}": no such file {file}')]
+    return load_oncall(file)
 
 
 def check_routing(
@@ -359,25 +369,25 @@ def _member_problems(
     policy: RoutingPolicy, specs: Mapping[str, OnCallSpec], positioned: PositionedData
 ) -> list[Problem]:
     """A final member must be a member of every rotation the routes using it go to."""
-    out: list[Problem] = []
+    users: dict[tuple[Loc, str, str], list[str]] = {}
     for route in policy.route_indexes():
         final = policy.escalation_of(route).final
         rotation = policy.rotation_of(route)
         spec = specs.get(rotation)
         if final is None or final.member is None or spec is None:
             continue
-        known = sorted(m.id for m in spec.members)
-        if final.member in known:
-            continue
-        loc = _final_loc(policy, route)
-        where = "the default route" if route is None else f"route {route + 1}"
+        if final.member not in {m.id for m in spec.members}:
+            key = (_final_loc(policy, route), rotation, final.member)
+            users.setdefault(key, []).append("the default route" if route is None else f"route {route + 1}")
+    out = []
+    for (loc, rotation, member), used_by in users.items():
+        known = ", ".join(sorted(m.id for m in specs[rotation].members))
+        # a route's own final is named by the message prefix; the default's says who uses it
+        where = "" if loc[0] == "routing" else f"used by {' and '.join(used_by)}; "
         message = (
-            f'escalation.final: unknown member "{final.member}" in rotation "{rotation}" '
-            f"(used by {where}; defined: {', '.join(known)})"
+            f'escalation.final: unknown member "{member}" in rotation "{rotation}" ({where}defined: {known})'
         )
-        problem = positioned.problem(loc, describe_routing(loc, positioned.data) + message)
-        if problem not in out:
-            out.append(problem)
+        out.append(positioned.problem(loc, describe_routing(loc, positioned.data) + message))
     return out
 
 
@@ -391,11 +401,9 @@ def _final_loc(policy: RoutingPolicy, route: int | None) -> Loc:
 
 
 def describe_routing(loc: Loc, data: Any) -> str:
-    """Prefix naming the list entry or channel at ``loc``: ``route 2: ``, ``channel "x": ``."""
+    """Prefix naming the route at ``loc``: ``route 2: `` (channels are named by their field path)."""
     if len(loc) >= 3 and loc[:2] == ("routing", "routes") and isinstance(loc[2], int):
         return f"route {loc[2] + 1}: "
-    if len(loc) >= 2 and loc[0] == "channels" and isinstance(loc[1], str):
-        return f'channel "{loc[1]}": '
     return ""
 
 
