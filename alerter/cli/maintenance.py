@@ -14,11 +14,14 @@ the windows into its maintenance book, so alerts of the hosts never page. Exampl
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from alerter.clock import Clock, SystemClock
 from alerter.config.maintenance import MaintenanceWindow, Matcher, parse_for, parse_instant
@@ -76,6 +79,20 @@ def _matchers(_ctx: click.Context, param: click.Parameter, value: tuple[str, ...
         raise click.BadParameter(str(exc), param=param) from None
 
 
+@contextmanager
+def _open(db: str) -> Iterator[MaintenanceStore]:
+    """The store at ``db``; a database that cannot be opened is a one-line error naming it
+    (password hidden), not a traceback."""
+    try:
+        store = MaintenanceStore(db)
+    except (DBAPIError, ValueError) as exc:
+        shown = make_url(db).render_as_string(hide_password=True) if "://" in db else db
+        cause = exc.orig if isinstance(exc, DBAPIError) else exc
+        raise click.ClickException(f"maintenance: cannot open database {shown}: {cause}") from None
+    with store:
+        yield store
+
+
 def maintenance_group(clock: Clock | None = None) -> click.Group:
     """The ``maintenance`` group reading time from ``clock`` (default: the system clock)."""
     now = (clock or SystemClock()).now
@@ -125,7 +142,7 @@ def maintenance_group(clock: Clock | None = None) -> click.Group:
             raise click.UsageError(str(exc)) from None
         if finish is not None and finish <= t:
             raise click.UsageError("the window would already be over (its end is not in the future)")
-        with MaintenanceStore(db) as store:
+        with _open(db) as store:
             stored = store.start(window, by=by, now=t)
         verb = "announced" if begin > t else "started"
         click.echo(f"{verb} maintenance {stored.id}: {_what(stored)} {schedule_text(stored)} ({reason})")
@@ -139,7 +156,7 @@ def maintenance_group(clock: Clock | None = None) -> click.Group:
         """End a window now (by id), or a host's maintenance."""
         if (window_id is None) == (host is None):
             raise click.UsageError("give either --id or --host")
-        with MaintenanceStore(db) as store:
+        with _open(db) as store:
             try:
                 changed = (
                     [store.end_window(window_id, by=by, now=now())]
@@ -170,7 +187,7 @@ def maintenance_group(clock: Clock | None = None) -> click.Group:
         t = now()
         new_end = t + for_ if for_ is not None else end
         assert new_end is not None
-        with MaintenanceStore(db) as store:
+        with _open(db) as store:
             try:
                 w = store.extend(window_id, end=new_end, by=by, now=t)
             except (UnknownWindow, WindowClosed, ValueError) as exc:
@@ -183,7 +200,7 @@ def maintenance_group(clock: Clock | None = None) -> click.Group:
     def list_(show_all: bool, db: str) -> None:
         """Windows that are active or announced (with --all: every window)."""
         t = now()
-        with MaintenanceStore(db) as store:
+        with _open(db) as store:
             windows = store.windows(now=None if show_all else t)
         if not windows:
             click.echo("no maintenance windows")
@@ -197,7 +214,7 @@ def maintenance_group(clock: Clock | None = None) -> click.Group:
     @_db_option
     def audit(window_id: int | None, db: str) -> None:
         """Who started, ended or extended which window, and when."""
-        with MaintenanceStore(db) as store:
+        with _open(db) as store:
             entries = store.audit(window_id)
         for e in entries:
             click.echo(_audit_line(e))

@@ -161,3 +161,17 @@ def test_mistakes_are_refused_with_a_message(args: list[str], message: str, tmp_
     result = run(FakeClock(T0), f"sqlite:///{tmp_path}/m.db", *args)
     assert result.exit_code != 0
     assert message in result.output
+
+
+def test_a_database_that_cannot_be_opened_is_one_line_without_the_password(tmp_path: Path) -> None:
+    missing = run(FakeClock(T0), f"sqlite:///{tmp_path}/no/such/dir/m.db", "list")
+    assert (missing.exit_code, missing.output) == (
+        1,
+        f"Error: maintenance: cannot open database sqlite:///{tmp_path}/no/such/dir/m.db: unable to open database file\n",
+    )
+    refused = run(FakeClock(T0), "postgresql://ops:hunter2@127.0.0.1:1/alerter", "list")
+    assert refused.exit_code == 1
+    assert refused.output.startswith(
+        "Error: maintenance: cannot open database postgresql://ops:***@127.0.0.1:1/alerter: "
+    )
+    assert "hunter2" not in refused.output
