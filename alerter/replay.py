@@ -254,8 +254,9 @@ class ReplaySetup:
     clock: Clock | None = None
 
 
-class _Recorder:
-    """Collects each committed batch's pages (with the incident's hosts and root cause) and reasons."""
+class PageRecorder:
+    """A batch listener: collects each committed batch's pages (with the incident's hosts, root
+    cause and routing target) and counts the suppression reasons. Live mode can log its pages too."""
 
     def __init__(self, store: IncidentStore, target: Target | None) -> None:
         self._store, self._target = store, target
@@ -310,6 +311,7 @@ async def replay_rules(
     *,
     progress: Progress | None = None,
     step: float = 300.0,
+    sink: EventSink | None = None,
 ) -> ReplaySummary:
     """Evaluate ``rules`` at every instant live mode would have in ``(start, end]``, through the
     pipeline; return the summary with every page.
@@ -317,10 +319,11 @@ async def replay_rules(
     Raises :class:`~alerter.errors.ConfigError` if two rules share a name or one does not compile,
     ValueError if ``end < start``; a store failure propagates. ``progress`` is told the virtual time
     every ``step`` seconds of it (the steps change nothing: due times are the scheduler's).
+    ``sink`` also gets every evaluated event (e.g. to export them as a history).
     """
     _check_window(start, end)
     clock = FakeClock(start)
-    recorder = _Recorder(setup.store, setup.target)
+    recorder = PageRecorder(setup.store, setup.target)
     wiring = build_engine(
         source,
         setup.store,
@@ -328,6 +331,7 @@ async def replay_rules(
         clock,
         topology=setup.topology,
         suppressor=setup.suppressor,
+        sink=sink,
         name=setup.engine_name,
         on_batch=recorder,
     )
@@ -366,7 +370,7 @@ def replay_events(
     hi = end if end is not None else (_time(ordered[-1]) if ordered else lo)
     _check_window(lo, hi)
     counter = EventCounter(lambda _e: None)
-    recorder = _Recorder(setup.store, setup.target)
+    recorder = PageRecorder(setup.store, setup.target)
     pipeline = Pipeline(setup.store, setup.policy, setup.topology, suppressor=setup.suppressor, start=lo)
     began = _wall(setup)
     last = lo
@@ -384,7 +388,7 @@ def replay_events(
 
 
 def _ticks(
-    pipeline: Pipeline, recorder: _Recorder, last: float, t: float, tick: float, progress: Progress | None
+    pipeline: Pipeline, recorder: PageRecorder, last: float, t: float, tick: float, progress: Progress | None
 ) -> float:
     """Flush at every multiple of ``tick`` in ``(last, t)``; return the last instant flushed."""
     k = int(last // tick) + 1
@@ -425,7 +429,7 @@ def _wall(setup: ReplaySetup) -> float:
 
 def _summary(
     setup: ReplaySetup,
-    recorder: _Recorder,
+    recorder: PageRecorder,
     start: float,
     end: float,
     began: float,
@@ -614,6 +618,7 @@ __all__ = [
     "EngineWiring",
     "EventCounter",
     "PageRecord",
+    "PageRecorder",
     "PipelinedEngine",
     "ReplaySetup",
     "ReplaySummary",
