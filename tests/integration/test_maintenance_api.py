@@ -59,6 +59,7 @@ async def test_every_route_needs_a_known_bearer_token(
         await client.post(URL, json=body, headers=headers),
         await client.get(URL, headers=headers),
         await client.delete(f"{URL}/1", headers=headers),
+        await client.get(f"{URL}/1/audit", headers=headers),
     ):
         assert response.status_code == 401
         assert response.headers["www-authenticate"] == "Bearer"
@@ -129,6 +130,13 @@ async def test_announce_list_and_end(
         (2, "deploy-pipeline", MaintenanceAction.START),
         (1, "ops", MaintenanceAction.END),
     ]
+    audit = (await client.get(f"{URL}/1/audit", headers=BOT)).json()
+    assert [(a["at"], a["actor"], a["action"]) for a in audit] == [
+        (T0, "deploy-pipeline", "announce"),
+        (T0 + 3600, "ops", "end"),
+    ]
+    assert audit[-1]["window"]["ended_at"] == T0 + 3600
+    assert (await client.get(f"{URL}/9/audit", headers=BOT)).status_code == 404
 
 
 async def test_ending_twice_or_an_unknown_window(client: httpx.AsyncClient) -> None:

@@ -8,6 +8,7 @@ A release pipeline takes its hosts out of paging for the length of the release::
                                        "end": "2026-11-20T23:00:00+01:00", "reason": "release 43"}
     DELETE /api/v1/maintenance/{id}   (ends it now)
     GET    /api/v1/maintenance?active=true
+    GET    /api/v1/maintenance/{id}/audit   (who started, ended, extended it)
 
 Every request needs ``Authorization: Bearer <token>``; the tokens are given to
 :func:`maintenance_router` by name, and the name is the actor in the audit log (a token per
@@ -20,7 +21,7 @@ definition time, and the ``Actor`` dependency they name is local to :func:`maint
 
 import secrets
 from collections.abc import Callable, Mapping
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -62,6 +63,15 @@ class WindowOut(BaseModel):
     expires_at: float | None
     ended_at: float | None
     active: bool
+
+
+class AuditOut(BaseModel):
+    """One audit entry: who did what to the window when, and the window as it was after."""
+
+    at: float
+    actor: str
+    action: str
+    window: dict[str, Any]
 
 
 def _out(w: MaintenanceWindow, now: float) -> WindowOut:
@@ -140,6 +150,13 @@ def maintenance_router(store: MaintenanceStore, clock: Clock, tokens: Mapping[st
         except WindowClosed as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
 
+    @router.get("/{window_id}/audit", response_model=list[AuditOut])
+    def audit(window_id: int, _actor: Actor) -> list[AuditOut]:
+        entries = store.audit(window_id)
+        if not entries:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"maintenance window {window_id}: no such window")
+        return [AuditOut(at=e.at, actor=e.actor, action=e.action.value, window=e.snapshot) for e in entries]
+
     @router.get("", response_model=list[WindowOut])
     def list_windows(
         _actor: Actor, active: Annotated[bool, Query(description="only windows active now")] = False
@@ -151,4 +168,4 @@ def maintenance_router(store: MaintenanceStore, clock: Clock, tokens: Mapping[st
     return router
 
 
-__all__ = ["StartWindow", "WindowOut", "bearer_actor", "maintenance_router"]
+__all__ = ["AuditOut", "StartWindow", "WindowOut", "bearer_actor", "maintenance_router"]
