@@ -343,6 +343,16 @@ def _name_problems(policy: RoutingPolicy, positioned: PositionedData) -> list[Pr
                     (*prefix, "final", "channel"),
                     f'escalation.final: unknown channel "{escalation.final.channel}" (defined: {", ".join(channels)})',
                 )
+    if any(c.type is ChannelType.PAGERDUTY for c in policy.channels.values()):
+        for prefix, escalation in _escalations(policy):
+            for field in ("escalate_after", "final_after", "renotify_every"):
+                seconds = getattr(escalation, field)
+                if seconds is not None and seconds % 60:
+                    add(
+                        (*prefix, field),
+                        f"escalation.{field}: {format_duration(seconds)} is not whole minutes "
+                        "(PagerDuty, which mirrors these timings, escalates in minutes)",
+                    )
     for i, route in enumerate(policy.routing.routes):
         if route.rotation not in policy.routing.rotations:
             add(

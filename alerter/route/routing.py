@@ -18,6 +18,7 @@ recorded) when it started.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -76,6 +77,34 @@ class EscalationPlan:
             channels={level: escalation.channels.of(level) for level in Level},
             self_escalating=frozenset(n for n, c in channels.items() if c.type is ChannelType.PAGERDUTY),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class PagerDutyMirror:
+    """The PagerDuty escalation policy that mirrors a plan (``alerter oncall sync`` writes it).
+
+    ``delays_minutes[i]`` is rule ``i+1``'s ``escalation_delay_in_minutes``: rule 1 targets the
+    Primary schedule, rule 2 the Sub schedule, rule 3 the final member's user (only when the
+    final target is a member: a channel has no PagerDuty counterpart). ``num_loops`` repeats the
+    rules, as renotify does. PagerDuty re-runs the rules one after another where alerter
+    re-pages every level at once, so renotify times agree only at the start of each loop.
+    """
+
+    delays_minutes: tuple[int, ...]
+    num_loops: int
+
+
+def pagerduty_mirror(plan: EscalationPlan, final_is_member: bool) -> PagerDutyMirror:
+    """The PagerDuty rules' delays (whole minutes, at least 1) and loops for ``plan``."""
+
+    def minutes(seconds: float) -> int:
+        return max(1, math.ceil(seconds / 60))
+
+    if final_is_member:
+        delays = (plan.escalate_after, plan.final_after, plan.renotify_every)
+    else:
+        delays = (plan.escalate_after, plan.renotify_every)
+    return PagerDutyMirror(tuple(minutes(d) for d in delays), plan.max_renotify)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,9 +210,11 @@ def _selector(selector: Mapping[str, str | list[str]]) -> str:
 __all__ = [
     "ChannelTarget",
     "EscalationPlan",
+    "PagerDutyMirror",
     "RouteDecision",
     "RouteWhy",
     "Target",
     "matching_route",
+    "pagerduty_mirror",
     "route",
 ]

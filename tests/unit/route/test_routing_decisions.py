@@ -14,7 +14,14 @@ from rotation_specs import spec_data, utc
 from alerter.config.oncall import OnCallSpec, parse_oncall
 from alerter.config.routing import RoutingPolicy, parse_routing
 from alerter.route.escalation import timeline
-from alerter.route.routing import ChannelTarget, RouteWhy, matching_route, route
+from alerter.route.routing import (
+    ChannelTarget,
+    PagerDutyMirror,
+    RouteWhy,
+    matching_route,
+    pagerduty_mirror,
+    route,
+)
 
 
 def rotation(name: str, order: tuple[str, ...], **entries: Any) -> OnCallSpec:
@@ -148,3 +155,22 @@ def test_a_single_spec_stands_for_its_own_rotation() -> None:
 def test_before_the_rotation_starts_nobody_can_be_routed_to() -> None:
     with pytest.raises(ValueError, match="nobody is on call"):
         route({}, SPECS, policy(), utc("2026-01-01T00:00"))
+
+
+@pytest.mark.parametrize(
+    ("labels", "final_is_member", "delays", "loops"),
+    [
+        ({"team": "data", "env": "prod"}, True, (5, 10, 30), 2),  # final_after defaults to the default's 10m
+        ({"team": "edge"}, False, (10, 30), 2),  # a channel final has no PagerDuty rule
+    ],
+)
+def test_the_pagerduty_policy_mirrors_the_plan(
+    labels: dict[str, str], final_is_member: bool, delays: tuple[int, ...], loops: int
+) -> None:
+    plan = route(
+        labels,
+        SPECS,
+        policy(ROUTING.replace("final: {channel: leads}", "final: {channel: leads}\n  max_renotify: 2")),
+        WEEK0,
+    ).plan
+    assert pagerduty_mirror(plan, final_is_member) == PagerDutyMirror(delays, loops)
