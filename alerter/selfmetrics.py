@@ -81,10 +81,12 @@ MAX_GAP_INTERVALS = 1440
 class MetricWriter(Protocol):
     """Where the lines go: InfluxDB's ``/write`` (timestamps are integer seconds: precision ``s``).
 
-    Raises on failure; the collector keeps the lines and tries again at the next interval.
+    Raises on failure; the collector keeps the lines and tries again at the next interval. What
+    it returns is ignored (``object``, so ``InfluxMetricSource.write``, which returns the lines the
+    server refused, fits as it is; an adapter that logs or raises on refused lines is better).
     """
 
-    async def write(self, lines: Sequence[str]) -> None: ...
+    async def write(self, lines: Sequence[str]) -> object: ...
 
 
 class OutboxStats(NamedTuple):
