@@ -17,7 +17,7 @@ rotation an incident's labels route to, who is on call there) -> :mod:`alerter.r
       max_renotify: 2                    # ... at most this many times
       channels: {primary: [pagerduty], sub: [pagerduty], final: [leads-email]}
     routing:
-      rotations: {platform: oncall.yaml} # rotation name -> on-call file, relative to this file
+      rotations: {platform: oncall.yaml, data: oncall-data.yaml}  # name -> file, relative to this one
       routes:                            # first match wins
         - match: {team: data}
           rotation: data

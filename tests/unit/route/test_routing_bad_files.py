@@ -9,11 +9,13 @@ relative to it, e.g. ``../../rules/oncall.yaml``).
 from __future__ import annotations
 
 from pathlib import Path
+from textwrap import dedent
 
 import pytest
 
+import alerter.config.routing as routing_module
 from alerter.config.oncall import load_oncall
-from alerter.config.routing import check_routing, load_routing, load_routing_config
+from alerter.config.routing import check_routing, load_routing, load_routing_config, parse_routing
 
 ROOT = Path(__file__).parents[3]
 ROUTING_BAD = ROOT / "tests" / "routing_bad"
@@ -70,3 +72,11 @@ def test_a_broken_rotation_file_reports_its_own_problems(tmp_path: Path) -> None
     (tmp_path / "routing.yaml").write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
     problems = check_routing(tmp_path / "routing.yaml")
     assert problems and {p.path for p in problems} == {str(tmp_path / "oncall.yaml")}
+
+
+def test_the_module_docstring_example_passes_the_schema_and_name_checks() -> None:
+    doc = routing_module.__doc__ or ""
+    example = dedent(doc.split("::\n", 1)[1].split("\nSemantics", 1)[0])
+    policy, problems = parse_routing(example, "doc.yaml")
+    assert problems == []
+    assert policy is not None and [r.rotation for r in policy.routing.routes] == ["data"]
