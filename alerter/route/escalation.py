@@ -186,7 +186,7 @@ def stop(state: EscalationState, reason: Stopped, at: float) -> EscalationState:
     """No more pages: ``reason`` is an ack or a resolve at ``at``.
 
     A resolve after an ack updates the reason (reports show the final outcome); ``stopped_at``
-    stays when the pages stopped. Stopping a finished escalation records who ended it.
+    stays when the pages stopped. Stopping an exhausted escalation records the ack or resolve.
     """
     if reason is Stopped.EXHAUSTED:
         raise ValueError("stop() takes an ack or a resolve; exhausted is the planner's own outcome")

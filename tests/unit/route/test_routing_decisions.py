@@ -160,7 +160,8 @@ def test_before_the_rotation_starts_nobody_can_be_routed_to() -> None:
 @pytest.mark.parametrize(
     ("labels", "final_is_member", "delays", "loops"),
     [
-        ({"team": "data", "env": "prod"}, True, (5, 5, 30), 2),  # final_after defaults to the route's escalate_after
+        # final_after defaults to the route's escalate_after
+        ({"team": "data", "env": "prod"}, True, (5, 5, 30), 2),
         ({"team": "edge"}, False, (10, 30), 2),  # a channel final has no PagerDuty rule
     ],
 )
