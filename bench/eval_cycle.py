@@ -574,7 +574,10 @@ def format_report(report: Report, checked: Sequence[Check], *, url: str, batch_s
     if report.replay is not None:
         lines += ["", *_replay_table(report.replay)]
     else:
-        lines += ["", "engine replay skipped (--rounds 0, or several answers per cycle: --batch-size < rules)"]
+        lines += [
+            "",
+            "engine replay skipped (--rounds 0, or several answers per cycle: --batch-size < rules)",
+        ]
     lines += ["", "series per rule (last cycle):"]
     lines += [f"  {name:<28} {count:>7,}" for name, count in report.series_by_rule.items()]
     lines += [f"  FAILED {name}: {error}" for name, error in report.errors.items()]

@@ -97,7 +97,9 @@ def test_report_text_names_every_figure_and_verdict() -> None:
 
 @pytest.mark.influx
 @pytest.mark.anyio
-async def test_toy_run_evaluates_every_rule_against_influxd(influx_server: InfluxServer, influx_db: str) -> None:
+async def test_toy_run_evaluates_every_rule_against_influxd(
+    influx_server: InfluxServer, influx_db: str
+) -> None:
     report = await benchmark(influx_server.url, influx_db, hosts=HOSTS, minutes=2, cycles=2, rounds=1)
     assert report.errors == {}
     assert report.load is not None and report.load.failed == 0
