@@ -13,6 +13,7 @@ import click
 from alerter import __version__
 from alerter.cli.demo import demo
 from alerter.cli.oncall import oncall
+from alerter.cli.oncall_sync import oncall_sync
 from alerter.cli.rules import rules
 from alerter.cli.rules_test import test as rules_test_command
 from alerter.cli.run import run
@@ -35,3 +36,4 @@ main.add_command(rules)
 main.add_command(run)
 main.add_command(demo)
 main.add_command(oncall)
+main.add_command(oncall_sync)

@@ -7,11 +7,13 @@ against PagerDuty's (patched) REST OpenAPI file, so ``fake.violations`` must sta
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from alerter.clock import FakeClock
 from integrations.pagerduty.fake import FakePagerDuty, Fault
 
 TOKEN = "t0ken-for-tests"
@@ -208,3 +210,32 @@ def test_faults_apply_to_rest_too(http: httpx.Client, fake: FakePagerDuty) -> No
         ("GET", "/users", 429),
         ("GET", "/users", 200),
     ]
+
+
+def test_delete_override_deletes_a_future_one_and_truncates_one_in_progress() -> None:
+    now = 1_767_600_000.0
+
+    def iso(t: float) -> str:
+        return datetime.fromtimestamp(t, tz=UTC).isoformat().replace("+00:00", "Z")
+
+    with (
+        FakePagerDuty(api_token=TOKEN, clock=FakeClock(now)) as fake,
+        httpx.Client(base_url=fake.url, headers=HEADERS, timeout=5.0) as http,
+    ):
+        user = fake.rest.store.add_user("User", "user@example.com")
+        sid = http.post("/schedules", json=schedule_body(user["id"])).json()["schedule"]["id"]
+        ref = {"id": user["id"], "type": "user_reference"}
+        body = {
+            "overrides": [
+                {"start": iso(now + 3600), "end": iso(now + 7200), "user": ref},
+                {"start": iso(now - 3600), "end": iso(now + 3600), "user": ref},
+            ]
+        }
+        created = http.post(f"/schedules/{sid}/overrides", json=body).json()
+        future, running = (item["override"]["id"] for item in created)
+        assert http.delete(f"/schedules/{sid}/overrides/{future}").status_code == 204
+        assert http.delete(f"/schedules/{sid}/overrides/{running}").status_code == 200
+        (left,) = fake.rest.store.overrides[sid]
+        assert left["id"] == running and left["end"] == iso(now)
+        assert http.delete(f"/schedules/{sid}/overrides/{future}").status_code == 404
+        assert fake.violations == []

@@ -270,8 +270,7 @@ def test_refused_override_item_is_reported_and_the_others_are_kept(
 def test_removed_override_is_deleted(
     fake: FakePagerDuty, rest: PagerDutyRest, user_ids: dict[str, str]
 ) -> None:
-    """The client sends PagerDuty's documented DELETE; this fake does not implement it (501),
-    so the sync reports the override it could not remove and still succeeds with the rest."""
+    """An override that is no longer in the file is removed with PagerDuty's documented DELETE."""
     sync_rotation(rest, spec_of(user_ids, overrides=[COVER]), now=NOW)
     primary = by_name(fake, "alerter: platform primary")
     (override,) = fake.rest.store.overrides[primary["id"]]
@@ -281,9 +280,11 @@ def test_removed_override_is_deleted(
         ("DELETE", f"/schedules/{primary['id']}/overrides/{override['id']}"),
         ("PUT", f"/escalation_policies/{next(iter(fake.rest.store.escalation_policies))}"),
     ]
-    (failure,) = result.failures
-    assert failure.startswith(f"delete override primary ({override['id']}): not in the file: david")
-    assert ": 501: " in failure
+    assert result.ok and result.failures == ()
+    assert fake.rest.store.overrides[primary["id"]] == []
+    again = len(fake.received)
+    assert sync_rotation(rest, spec_of(user_ids), now=NOW, escalation=Escalation(escalate_after=15)).plan.empty
+    assert writes(fake, again) == []
 
 
 def test_object_with_our_name_made_by_hand_stops_before_any_write(

@@ -26,6 +26,7 @@ from openapi_core.testing import MockRequest, MockResponse
 from openapi_core.validation.request.exceptions import SecurityValidationError
 from werkzeug.datastructures import MultiDict  # openapi-core's own dependency
 
+from alerter.clock import Clock, SystemClock
 from integrations.pagerduty.fake.events_api import Answer, json_answer
 from integrations.pagerduty.fake.rest_store import JSON, InvalidInput, NotFound, RestStore
 from integrations.pagerduty.fake.spec import REST_HOST, rest_api
@@ -49,8 +50,9 @@ def error(status: int, code: int, message: str, errors: list[str] | None = None)
 class RestEndpoint:
     """Validated REST requests over a :class:`RestStore`; ``token`` is the accepted API key."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, clock: Clock | None = None) -> None:
         self.token = token
+        self.clock = clock or SystemClock()
         self.store = RestStore()
         self.violations: list[str] = []
 
@@ -145,6 +147,14 @@ def _create_overrides(self: RestEndpoint, schedule_id: str, _: Query, body: JSON
     return Answer(201, json.dumps(results).encode(), {"Content-Type": "application/json"})
 
 
+def _delete_override(self: RestEndpoint, ids: str, _: Query, __: JSON) -> Answer:
+    # PagerDuty: an override that has not started is deleted (204); one in progress is cut
+    # short at "now" (200, "The override was truncated").
+    schedule_id, override_id = ids.split("/")
+    truncated = self.store.delete_override(schedule_id, override_id, now=self.clock.now())
+    return Answer(200, b"") if truncated else Answer(204, b"")
+
+
 def _list_policies(self: RestEndpoint, _: str, query: Query, __: JSON) -> Answer:
     policies = [p for p in self.store.escalation_policies.values() if _matches(p, query)]
     return _page("escalation_policies", policies, query)
@@ -173,6 +183,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("PUT", re.compile(r"/schedules/(\w+)"), _put_schedule),
     ("GET", re.compile(r"/schedules/(\w+)/overrides"), _list_overrides),
     ("POST", re.compile(r"/schedules/(\w+)/overrides"), _create_overrides),
+    ("DELETE", re.compile(r"/schedules/(\w+)/overrides/(\w+)"), _delete_override),
     ("GET", re.compile(r"/escalation_policies"), _list_policies),
     ("POST", re.compile(r"/escalation_policies"), _create_policy),
     ("GET", re.compile(r"/escalation_policies/(\w+)"), _get_policy),
@@ -184,7 +195,7 @@ def _route(method: str, path: str) -> tuple[Handler | None, str]:
     for verb, pattern, handler in _ROUTES:
         match = pattern.fullmatch(path)
         if verb == method and match:
-            return handler, (match.group(1) if match.groups() else "")
+            return handler, "/".join(match.groups())
     return None, ""
 
 

@@ -113,6 +113,22 @@ class RestStore:
         ]
         return copy.deepcopy(found)
 
+    def delete_override(self, schedule_id: str, override_id: str, *, now: float) -> bool:
+        """Delete an override; one already in progress at ``now`` is cut short instead.
+
+        Returns True if it was truncated (PagerDuty answers 200), False if deleted (204).
+        Raises NotFound for an unknown schedule or override.
+        """
+        found = [o for o in self.overrides.get(schedule_id, []) if o["id"] == override_id]
+        if schedule_id not in self.schedules or not found:
+            raise NotFound(f"{schedule_id}/{override_id}")
+        override = found[0]
+        if _instant(override["start"]).timestamp() < now < _instant(override["end"]).timestamp():
+            override["end"] = datetime.fromtimestamp(now, tz=UTC).isoformat().replace("+00:00", "Z")
+            return True
+        self.overrides[schedule_id].remove(override)
+        return False
+
     # -- escalation policies ----------------------------------------------------------------
     def put_escalation_policy(self, policy_id: str | None, sent: JSON) -> JSON:
         """Create (``policy_id`` None) or replace an escalation policy."""

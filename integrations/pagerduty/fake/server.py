@@ -101,7 +101,7 @@ class FakePagerDuty:
         api_token: str = DEFAULT_API_TOKEN,
     ) -> None:
         self.events = EventsEndpoint(clock or SystemClock(), RateWindow(rate_limit, rate_window), new_key)
-        self.rest = RestEndpoint(api_token)
+        self.rest = RestEndpoint(api_token, clock or SystemClock())
         self.received: list[Received] = []
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
