@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from alerter.clock import FakeClock
 from alerter.config.correlation import CorrelationPolicy
@@ -47,6 +48,9 @@ from alerter.streams import Scheduler, Stream, StreamContext
 log = logging.getLogger(__name__)
 
 _SEVERITY = {s.value: s for s in Severity}
+
+DEDUP_STATE = "correlation:dedup"
+"""The ``rule`` under which dedup/flapping state is saved with the per-series states."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,15 +101,13 @@ class Pipeline:
         self._extra = tuple(extra)
         self._deliver = deliver
         self._time = FakeClock(start)
-        self._scheduler = Scheduler(self._time)
-        self.graph = self._new_graph()
         self._paged: set[str] = set()
         self._root_causes: dict[str, str] = {}
         self.rebuild()
 
     def _new_graph(self) -> CorrelationGraph:
         ctx = StreamContext(Scheduler(self._time))
-        self._scheduler = ctx.scheduler
+        self._scheduler: Scheduler = ctx.scheduler
         return CorrelationGraph(
             self.policy, self.topology, ctx, suppressor=self._suppressor, extra=self._extra
         )
@@ -124,6 +126,8 @@ class Pipeline:
             if record.flapping:
                 group = self.graph.state.groups[record.incident.group_key]
                 group.flapping |= {a.fingerprint for a in record.alerts if a.active}
+        self.graph.restore_series_states(restart.series_states.get(DEDUP_STATE, {}))
+        self.graph.take_series_states()  # restored, not moved
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -147,8 +151,9 @@ class Pipeline:
         """
         self._advance(now)
         routed, suppressed = self.graph.drain()
+        moved = self.graph.take_series_states()
         try:
-            result, applied = self.store.run(lambda tx: self._apply(tx, routed, suppressed, now))
+            result, applied = self.store.run(lambda tx: self._apply(tx, routed, suppressed, moved, now))
         except Exception:
             log.exception("pipeline: batch at %s failed; rebuilding correlation state from the store", now)
             self.rebuild()
@@ -164,9 +169,18 @@ class Pipeline:
     # -- inside the transaction (no mutation of self: a lost race re-runs it) -----------------
 
     def _apply(
-        self, tx: StoreTransaction, routed: list[Routed], suppressed: list[AlertSuppression], now: float
+        self,
+        tx: StoreTransaction,
+        routed: list[Routed],
+        suppressed: list[AlertSuppression],
+        moved: tuple[dict[str, dict[str, Any]], list[str]],
+        now: float,
     ) -> tuple[BatchResult, list[tuple[Routed | None, Applied]]]:
         batch = _Batch(now)
+        save, forget = moved
+        tx.save_series_states(DEDUP_STATE, save, now)
+        if forget:
+            tx.delete_series_states(DEDUP_STATE, forget)
         for s in suppressed:
             tx.record_suppression(s.reason, now, f"{s.rule} {s.fingerprint}: {s.detail}")
         for r in routed:

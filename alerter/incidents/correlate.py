@@ -94,12 +94,14 @@ class Routed:
 class _TrackerConfig:
     """What every :class:`SeriesTracker` shares (one object, not one per series)."""
 
-    __slots__ = ("high", "low", "mask", "out", "refresh", "window")
+    __slots__ = ("dirty", "high", "low", "mask", "out", "refresh", "window")
 
     def __init__(self, spec: FlapSpec, refresh: float, out: Callable[[AlertUpdate], object]) -> None:
         self.mask, self.window, self.low, self.high = spec.mask, spec.window, spec.low, spec.high
         self.refresh = refresh
         self.out = out
+        self.dirty: dict[str, SeriesTracker] = {}
+        """Trackers whose state moved since the pipeline last saved them (never the hot path)."""
 
 
 class SeriesTracker:
@@ -136,6 +138,7 @@ class SeriesTracker:
 
     def _after_change(self, event: Event, state: str) -> None:
         cfg = self._cfg
+        cfg.dirty[event.attributes.get(ATTR_FINGERPRINT, "")] = self
         ratio = self.bits.bit_count() / cfg.window
         was = self.flapping
         self.flapping = ratio >= cfg.low if was else ratio >= cfg.high
@@ -168,6 +171,11 @@ class SeriesTracker:
     def restore(self, state: Mapping[str, Any]) -> None:
         self.prev, self.sent = state["prev"], state["sent"]
         self.bits, self.flapping, self.last_sent = state["bits"], state["flapping"], state["last_sent"]
+
+    @property
+    def steady_ok(self) -> bool:
+        """The state every new series starts in: nothing to remember."""
+        return not self.bits and not self.flapping and self.prev == OK and self.sent == OK
 
 
 def alert_labels(event: Event) -> dict[str, str]:
@@ -335,6 +343,20 @@ class CorrelationGraph:
         routed, self._pending = self._pending, []
         suppressed, self.suppressions = self.suppressions, []
         return routed, suppressed
+
+    def take_series_states(self) -> tuple[dict[str, dict[str, Any]], list[str]]:
+        """Dedup/flapping state that moved since the last call: ``(to save, to forget)``.
+
+        Saved beside the evaluation states in the store, so a restart resumes flapping windows
+        instead of starting them empty; series back to steady ok are forgotten.
+        """
+        dirty, self._cfg.dirty = self._cfg.dirty, {}
+        save = {fp: t.snapshot() for fp, t in dirty.items() if not t.steady_ok}
+        return save, [fp for fp, t in dirty.items() if t.steady_ok]
+
+    def restore_series_states(self, states: Mapping[str, Mapping[str, Any]]) -> None:
+        """Restore what :meth:`take_series_states` saved (after a restart)."""
+        self.trackers.restore([[fp, dict(state)] for fp, state in states.items()])
 
     def restore_series(self, fingerprint: str, state: str) -> None:
         """After a restart: the series is known to be in ``state`` (no first-state re-send)."""

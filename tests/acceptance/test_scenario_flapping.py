@@ -59,3 +59,20 @@ def test_without_flap_detection_the_same_host_pages_on_every_cycle(tmp_path: Pat
     (incident,) = world.incidents()
     assert incident.incident.reopened_count == 4
     assert len(world.pages) == 5
+
+
+def test_a_restart_mid_flap_keeps_the_flapping_window(tmp_path: Path) -> None:
+    """Dedup/flapping state is saved with the per-series states: after a restart the series
+    is still flapping, its ok is still held, and nothing pages or clears."""
+    world = World(tmp_path, POLICY, "{}")
+    world.every(30, T0, T0 + 300, flapping_cpu)
+    world.restart()
+    world.every(30, T0 + 300, FLAPS_UNTIL, flapping_cpu)
+
+    (incident,) = world.incidents()
+    assert incident.flapping and incident.incident.is_open
+    assert len(world.pages) == 1
+    assert not any(d.transition is Transition.OPENED for r in world.results[10:] for d in r.decisions)
+    with world.store.transaction() as tx:
+        timeline = [e.kind for e in tx.timeline(incident.key)]
+    assert "cleared" not in timeline[timeline.index("flapping") :]
