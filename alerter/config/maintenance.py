@@ -366,53 +366,52 @@ def _windows(
 
 
 def _window(w: WindowSpec, add: Callable[[str, str], None]) -> MaintenanceWindow | None:
-    """The window a valid spec describes, or None after ``add(key, message)`` said why not."""
-    fixed = [k for k in ("start", "end") if getattr(w, k) is not None]
-    recurring = [k for k in ("cron", "duration", "timezone") if getattr(w, k) is not None]
-    if not w.hosts and not w.match:
-        add("", "needs hosts or match (with neither it would silence everything)")
-        return None
-    if recurring and w.end is not None:
-        add("end", "a recurring window (cron) has no end; use expires to stop it")
-        return None
-    if recurring:
-        missing = [k for k in ("cron", "duration", "timezone") if k not in recurring]
-        if missing:
-            add("", f"a recurring window needs cron, duration and timezone (missing: {', '.join(missing)})")
-            return None
-        if w.expires is None:
-            add("", "a recurring window needs expires, so a forgotten one stops silencing")
-            return None
-    elif len(fixed) < 2:
-        add("", "needs start and end, or cron, duration and timezone")
-        return None
-    start = w.start.timestamp() if w.start else None
-    end = w.end.timestamp() if w.end else None
-    expires = w.expires.timestamp() if w.expires else None
-    if start is not None and end is not None and end <= start:
-        add(
-            "end",
-            f"end {w.end.isoformat() if w.end else ''} is not after start {w.start.isoformat() if w.start else ''}",
-        )
-        return None
-    if recurring and w.duration is not None and w.duration <= 0:
-        add("duration", "a recurring window needs a duration above 0s")
+    """The window a schema-valid spec describes, or None after ``add(key, message)`` said why not."""
+    problem = _shape_problem(w)
+    if problem is not None:
+        add(*problem)
         return None
     recurrence = None
-    if recurring and w.cron and w.duration is not None and w.timezone:
+    if w.cron is not None and w.duration is not None and w.timezone is not None:
         recurrence = Recurrence(w.cron, w.duration, w.timezone)
     return MaintenanceWindow(
         id=w.id,
         hosts=tuple(w.hosts),
         matchers=tuple(Matcher.parse(m) for m in w.match),
-        start=start,
-        end=end,
+        start=w.start.timestamp() if w.start else None,
+        end=w.end.timestamp() if w.end else None,
         recurrence=recurrence,
         owner=w.owner,
         reason=w.reason,
         created_by=w.created_by,
-        expires_at=expires,
+        expires_at=w.expires.timestamp() if w.expires else None,
     )
+
+
+def _shape_problem(w: WindowSpec) -> tuple[str, str] | None:
+    """What keeps a schema-valid spec from being a window: (key to point at, message), or None."""
+    if not w.hosts and not w.match:
+        return ("", "needs hosts or match (with neither it would silence everything)")
+    recurring = [k for k in ("cron", "duration", "timezone") if getattr(w, k) is not None]
+    if recurring:
+        missing = [k for k in ("cron", "duration", "timezone") if k not in recurring]
+        if w.end is not None:
+            return ("end", "a recurring window (cron) has no end; use expires to stop it")
+        if missing:
+            return (
+                "",
+                f"a recurring window needs cron, duration and timezone (missing: {', '.join(missing)})",
+            )
+        if w.expires is None:
+            return ("", "a recurring window needs expires, so a forgotten one stops silencing")
+        if w.duration is not None and w.duration <= 0:
+            return ("duration", "a recurring window needs a duration above 0s")
+        return None
+    if w.start is None or w.end is None:
+        return ("", "needs start and end, or cron, duration and timezone")
+    if w.end <= w.start:
+        return ("end", f"end {w.end.isoformat()} is not after start {w.start.isoformat()}")
+    return None
 
 
 def describe_window(loc: Loc, data: Any) -> str:
