@@ -329,3 +329,23 @@ members:
   - {id: anna, name: Anna B, email: anna@example.com, pagerduty_user_id: PANNA01, timezone: Europe/Berlin}
   - {id: grace, name: Grace M, email: grace@example.com, pagerduty_user_id: PGRACE7, timezone: America/New_York}
 """
+
+
+@pytest.mark.anyio
+async def test_tick_soon_writes_in_the_background_and_aclose_waits_for_it() -> None:
+    clock = FakeClock(T0)
+    writer = ListWriter()
+    metrics = SelfMetrics(writer, clock, interval=60)
+    metrics(event(T0 + 5, "critical", "a"))
+    clock.set(T0 + 60)
+
+    metrics.tick_soon()
+    metrics.tick_soon()  # the first write is still running: nothing new starts
+    clock.set(T0 + 120)
+    await metrics.aclose()
+
+    assert [line.rsplit(" ", 1)[1] for line in lines_of(writer.lines, "alerter_volume")] == [
+        str(int(T0)),
+        str(int(T0) + 60),
+    ]
+    assert metrics.pending == 0
