@@ -12,6 +12,7 @@ import click
 
 from alerter import __version__
 from alerter.cli.demo import demo
+from alerter.cli.maintenance import maintenance
 from alerter.cli.oncall import oncall
 from alerter.cli.oncall_sync import oncall_sync
 from alerter.cli.rules import rules
@@ -35,5 +36,6 @@ def main(verbose: int) -> None:
 main.add_command(rules)
 main.add_command(run)
 main.add_command(demo)
+main.add_command(maintenance)
 main.add_command(oncall)
 main.add_command(oncall_sync)
