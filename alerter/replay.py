@@ -57,7 +57,7 @@ from alerter.incidents.suppression import Page, PagingDecision
 from alerter.incidents.tables import Alert, Incident
 from alerter.incidents.titles import Member, common_labels
 from alerter.model import ATTR_FINGERPRINT, ATTR_RULE, Event, Severity, fingerprint
-from alerter.pipeline import BatchResult, Pipeline
+from alerter.pipeline import BatchResult, Deliver, Pipeline
 from alerter.route.rotation import who_is_on_call
 from alerter.route.routing import route
 from alerter.source import MetricSource
@@ -129,17 +129,21 @@ def build_engine(
     topology: Topology | None = None,
     suppressor: Suppressor | None = None,
     sink: EventSink | None = None,
+    deliver: Deliver | None = None,
     name: str = "alerter",
     on_batch: BatchListener | None = None,
 ) -> EngineWiring:
     """Wire source -> engine -> (counter, ``sink``) -> pipeline on ``store``; nothing runs yet.
+
+    ``deliver`` is the pipeline's hook for the later stages (route, outbox: live mode's pages),
+    run inside each batch's transaction; ``on_batch`` sees each batch after its commit.
 
     The caller applies rules (``wiring.engine.apply(...)``) and hands ``wiring.engine`` to a
     scheduler: :class:`~alerter.evaluate.scheduler.EvaluationScheduler` live,
     :class:`VirtualScheduler` in replay. The pipeline rebuilds its state from ``store``'s open
     incidents, so a restart neither reopens nor re-pages anything.
     """
-    pipeline = Pipeline(store, policy, topology, suppressor=suppressor, start=clock.now())
+    pipeline = Pipeline(store, policy, topology, suppressor=suppressor, deliver=deliver, start=clock.now())
     counter = EventCounter(pipeline if sink is None else _Both(sink, pipeline))
     engine = PipelinedEngine(source, counter, clock, pipeline, name=name, on_batch=on_batch)
     return EngineWiring(engine, pipeline, counter)

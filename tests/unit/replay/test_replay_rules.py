@@ -14,6 +14,7 @@ from alerter.config.correlation import CorrelationPolicy
 from alerter.config.rules import LoadedRule
 from alerter.evaluate.timing import Timing
 from alerter.incidents.store import IncidentStore
+from alerter.incidents.unit import StoreTransaction
 from alerter.pipeline import BatchResult
 from alerter.replay import (
     ReplaySetup,
@@ -193,3 +194,20 @@ def test_the_summary_says_what_happened_and_how_fast() -> None:
         "evaluations 2,400  events 77,206  alerts 23  incidents 11  pages 0",
         "suppressed: dependency 10, policy 6",
     ]
+
+
+@pytest.mark.anyio
+async def test_the_later_stages_deliver_inside_each_batchs_transaction(
+    cpu_rule: tuple[LoadedRule, ...], store: IncidentStore, policy: CorrelationPolicy
+) -> None:
+    delivered: list[tuple[float, int]] = []
+
+    def deliver(tx: StoreTransaction, result: BatchResult) -> None:
+        # the batch's incident is visible to the hook: it runs before the commit, in the same transaction
+        delivered.append((result.at, len(tx.open_incidents())))
+
+    wiring = build_engine(world(), store, policy, FakeClock(T0), deliver=deliver)
+    wiring.engine.apply(cpu_rule)
+    for t in (T0 + 360, T0 + 390, T0 + 420):
+        await wiring.engine.run(["cpu_high"], now=t)
+    assert delivered == [(T0 + 360, 0), (T0 + 390, 0), (T0 + 420, 2)]
