@@ -206,7 +206,7 @@ class SelfMetrics:
         self._seen_suppressions: set[tuple[str, str]] = set()
         self._last_stats: dict[str, tuple[int, int]] = {}
         self._pending: list[str] = []
-        self._writing: asyncio.Task[None] | None = None
+        self._writing: asyncio.Task[int] | None = None
         self.dropped_lines = 0
 
     # -- observations ------------------------------------------------------------------------
@@ -331,10 +331,7 @@ class SelfMetrics:
         """
         self.roll()
         if self._writing is None or self._writing.done():
-            self._writing = asyncio.get_running_loop().create_task(self._write_logged())
-
-    async def _write_logged(self) -> None:
-        await self.write_pending()
+            self._writing = asyncio.get_running_loop().create_task(self.write_pending())
 
     async def aclose(self) -> None:
         """Wait for a background write, then write what the ended intervals hold."""
@@ -413,12 +410,21 @@ class SelfMetrics:
             *self._rule_points(b),
             self._point("alerter_source", {}, self._source_fields(b), b.start),
         ]
-        if self._outbox is not None:
-            stats = self._outbox()
+        stats = self._outbox_stats()
+        if stats is not None:
             points.append(
                 self._point("alerter_outbox", {}, {"depth": stats.depth, "failed": stats.failed}, b.start)
             )
         return [encode_point(p) for p in points]
+
+    def _outbox_stats(self) -> OutboxStats | None:
+        if self._outbox is None:
+            return None
+        try:
+            return self._outbox()
+        except Exception:  # a broken outbox query must not stop the engine whose batch closed this
+            log.exception("selfmetrics: reading the outbox's depth failed; alerter_outbox skipped")
+            return None
 
     def _event_points(self, b: _Interval) -> list[Point]:
         alerts = b.alerts or Counter()

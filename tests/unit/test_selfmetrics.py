@@ -349,3 +349,15 @@ async def test_tick_soon_writes_in_the_background_and_aclose_waits_for_it() -> N
         str(int(T0) + 60),
     ]
     assert metrics.pending == 0
+
+
+def test_a_failing_outbox_query_skips_its_line_and_nothing_else(caplog: pytest.LogCaptureFixture) -> None:
+    def broken() -> OutboxStats:
+        raise RuntimeError("outbox table is locked")
+
+    metrics = SelfMetrics(ListWriter(), FakeClock(T0), interval=60, outbox=broken)
+
+    lines = metrics.collect(T0 + 60)
+
+    assert lines_of(lines, "alerter_outbox") == [] and lines_of(lines, "alerter_volume") != []
+    assert "reading the outbox's depth failed" in caplog.text
