@@ -368,7 +368,7 @@ async def _run(
     rules: tuple[LoadedRule, ...], source: MetricSource, setup: ReplaySetup, start: float, end: float
 ) -> ReplaySummary:
     try:
-        with _progress(start, end) as progress:
+        with progress_bar(start, end) as progress:
             return await replay_rules(rules, source, setup, start, end, progress=progress)
     except ConfigError as exc:
         raise click.ClickException(f"rules do not compile:\n{exc}") from exc
@@ -389,7 +389,7 @@ def _replay_events(
         raise click.ClickException(f"{path}: no usable events")
     times = [float(e.time or 0.0) for e in events]
     lo, hi = _times(start, end, now, (min(times), max(times)))
-    with _progress(lo, hi) as progress:
+    with progress_bar(lo, hi) as progress:
         summary = replay_events(events, setup, lo, hi, tick=step, progress=progress)
     if problems:
         click.echo(f"{path}: {len(problems)} bad lines skipped", err=True)
@@ -397,7 +397,7 @@ def _replay_events(
 
 
 @contextmanager
-def _progress(start: float, end: float) -> Iterator[Progress | None]:
+def progress_bar(start: float, end: float) -> Iterator[Progress | None]:
     """A progress bar over simulated seconds, on stderr when it is a terminal (else nothing)."""
     if not sys.stderr.isatty():
         yield None
@@ -414,4 +414,4 @@ def _progress(start: float, end: float) -> Iterator[Progress | None]:
         yield tell
 
 
-__all__ = ["parse_time", "replay"]
+__all__ = ["parse_time", "progress_bar", "replay"]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 from replay_world import RULE_FILES, RULES_DIR, T0
 
-from alerter.cli.replay import replay
+from alerter.cli.replay import progress_bar, replay
 from alerter.incidents.store import IncidentStore
 from alerter.replay import iso
 
@@ -166,3 +169,26 @@ def test_a_broken_maintenance_file_stops_the_replay_with_located_problems(tmp_pa
     assert result.exit_code == 1
     assert "policy files do not load:" in result.stderr
     assert f"{windows}:2:" in result.stderr
+
+
+class Terminal(io.StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_progress_bar_over_simulated_time_is_drawn_on_a_terminal_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with progress_bar(T0, T0 + 3600) as tell:
+        assert tell is not None
+        tell(T0 + 1800)
+        tell(T0 + 3600)
+    assert "replaying" in terminal.getvalue() and "100%" in terminal.getvalue()
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with progress_bar(T0, T0 + 3600) as tell:
+        assert tell is None
