@@ -40,6 +40,7 @@ are reported by the escalation stage with :meth:`SelfMetrics.record_page`.
 
 >>> # metrics = SelfMetrics(influx, clock, interval=60, rules=engine.statuses)
 >>> # wiring = build_engine(metrics.source(influx), ..., sink=metrics, on_batch=metrics.observe_batch)
+>>> # metrics = SelfMetrics(..., outbox=lambda: outbox_stats(outbox.counts()))
 >>> # scheduler.every("selfmetrics", 60, metrics.tick_soon)   # live; replay: await metrics.tick()
 """
 
@@ -94,6 +95,17 @@ class OutboxStats(NamedTuple):
 
     depth: int
     failed: int
+
+
+def outbox_stats(counts: Mapping[str, int]) -> OutboxStats:
+    """:class:`OutboxStats` from rows per status (``Outbox.counts()``: pending, sending, failed, dead).
+
+    >>> outbox_stats({"pending": 2, "sending": 1, "delivered": 40, "failed": 1, "dead": 1})
+    OutboxStats(depth=3, failed=2)
+    """
+    return OutboxStats(
+        counts.get("pending", 0) + counts.get("sending", 0), counts.get("failed", 0) + counts.get("dead", 0)
+    )
 
 
 class Hours(StrEnum):
@@ -531,4 +543,5 @@ __all__ = [
     "SelfMetrics",
     "hours_of",
     "oncall_recipients",
+    "outbox_stats",
 ]

@@ -23,6 +23,7 @@ from alerter.selfmetrics import (
     SelfMetrics,
     hours_of,
     oncall_recipients,
+    outbox_stats,
 )
 from alerter.source import StatementResult
 
@@ -361,3 +362,11 @@ def test_a_failing_outbox_query_skips_its_line_and_nothing_else(caplog: pytest.L
 
     assert lines_of(lines, "alerter_outbox") == [] and lines_of(lines, "alerter_volume") != []
     assert "reading the outbox's depth failed" in caplog.text
+
+
+def test_outbox_stats_count_waiting_and_given_up_rows() -> None:
+    # Outbox.counts() keys are OutboxStatus (a StrEnum): equal to and hashed as these strings
+    counts = {"pending": 2, "sending": 1, "delivered": 40, "failed": 0, "dead": 1}
+
+    assert outbox_stats(counts) == OutboxStats(depth=3, failed=1)
+    assert outbox_stats({}) == OutboxStats(depth=0, failed=0)
