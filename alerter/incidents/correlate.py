@@ -138,11 +138,14 @@ class SeriesTracker:
 
     def _after_change(self, event: Event, state: str) -> None:
         cfg = self._cfg
-        cfg.dirty[event.attributes.get(ATTR_FINGERPRINT, "")] = self
         ratio = self.bits.bit_count() / cfg.window
         was = self.flapping
         self.flapping = ratio >= cfg.low if was else ratio >= cfg.high
         flap_changed = was != self.flapping
+        if self.bits & 1 or flap_changed or not self.bits:
+            # worth saving: a state change, a flapping change, or the window emptied (the
+            # window's mere shifting is not saved: after a restart it resumes from the last change)
+            cfg.dirty[event.attributes.get(ATTR_FINGERPRINT, "")] = self
         if self.flapping and state == OK and not flap_changed:
             return  # hold the ok: a flapping series keeps its incident open
         if state != self.sent or flap_changed:
