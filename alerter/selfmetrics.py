@@ -54,7 +54,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from alerter.clock import Clock, to_datetime
@@ -90,6 +90,9 @@ class MetricWriter(Protocol):
     async def write(self, lines: Sequence[str]) -> object: ...
 
 
+_Status = TypeVar("_Status", bound=str)
+
+
 class OutboxStats(NamedTuple):
     """The outbox at one instant: pages waiting to leave, and pages that failed for good."""
 
@@ -97,15 +100,14 @@ class OutboxStats(NamedTuple):
     failed: int
 
 
-def outbox_stats(counts: Mapping[str, int]) -> OutboxStats:
+def outbox_stats(counts: Mapping[_Status, int]) -> OutboxStats:
     """:class:`OutboxStats` from rows per status (``Outbox.counts()``: pending, sending, failed, dead).
 
     >>> outbox_stats({"pending": 2, "sending": 1, "delivered": 40, "failed": 1, "dead": 1})
     OutboxStats(depth=3, failed=2)
     """
-    return OutboxStats(
-        counts.get("pending", 0) + counts.get("sending", 0), counts.get("failed", 0) + counts.get("dead", 0)
-    )
+    waiting = sum(n for status, n in counts.items() if status in ("pending", "sending"))
+    return OutboxStats(waiting, sum(n for status, n in counts.items() if status in ("failed", "dead")))
 
 
 class Hours(StrEnum):
