@@ -129,8 +129,11 @@ def series(
     return _targets(panel, queries)
 
 
-def totals(title: str, description: str, *queries: InfluxQL, unit: str = "short", width: int = 8) -> Panel:
-    """A horizontal bar gauge of one number per series (e.g. pages per person over the range)."""
+def totals(
+    title: str, description: str, *queries: InfluxQL, unit: str = "short", width: int = 8, rows: bool = False
+) -> Panel:
+    """A horizontal bar gauge of one number per series (e.g. pages per person over the range), or
+    with ``rows`` one bar per row of a table result, named by the row's tag (e.g. top rules)."""
     panel = (
         bargauge.Panel()
         .title(title)
@@ -140,7 +143,7 @@ def totals(title: str, description: str, *queries: InfluxQL, unit: str = "short"
         .span(width)
         .orientation(cm.VizOrientation.HORIZONTAL)
         .display_mode(cm.BarGaugeDisplayMode.GRADIENT)
-        .reduce_options(common.ReduceDataOptions().calcs(["sum"]).values(False))
+        .reduce_options(common.ReduceDataOptions().calcs(["sum"]).values(rows))
         .min(0)
     )
     return _targets(panel, queries)
@@ -265,6 +268,7 @@ def volume() -> dash.Dashboard:
                     result_format="table",
                 ),
                 width=12,
+                rows=True,
             ),
             series(
                 "Active alerts by state",
