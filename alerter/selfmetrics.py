@@ -35,8 +35,9 @@ Grafana's ``GROUP BY time(I)`` buckets line up with ours. Measurements (tags; fi
 Who was paged: a :class:`~alerter.incidents.suppression.PagingDecision` names no person yet, so
 ``recipients(decision)`` says who (:func:`oncall_recipients`: the rotation's primary, with the
 person's own timezone). A page nobody can be named for is written with person ``unrouted``,
-channel ``none`` and hours in ``default_zone``. Later pages of an escalation (sub, final target)
-are reported by the escalation stage with :meth:`SelfMetrics.record_page`.
+channel ``none`` and hours in ``default_zone``. Later pages of an escalation (sub, final target,
+renotifications) are reported by the escalation stage with :meth:`SelfMetrics.record_page`; when
+it reports the first page too, pass ``batch_pages=False`` so no page is counted twice.
 
 >>> # metrics = SelfMetrics(influx, clock, interval=60, rules=engine.statuses)
 >>> # wiring = build_engine(metrics.source(influx), ..., sink=metrics, on_batch=metrics.observe_batch)
@@ -191,8 +192,10 @@ class SelfMetrics:
     """Collects the engine's measurements per interval and writes them through ``writer``.
 
     ``rules``: the engine's rule statuses (``engine.statuses``); ``outbox``: the queue's stats,
-    sampled when an interval closes; ``recipients``: see the module doc; ``max_pending``: lines
-    kept while InfluxDB refuses writes (the oldest are dropped beyond it).
+    sampled when an interval closes; ``recipients``: see the module doc; ``batch_pages``: count the
+    pages of batch decisions (False once the escalation stage reports every page, the first one
+    included, with :meth:`record_page`); ``max_pending``: lines kept while InfluxDB refuses writes
+    (the oldest are dropped beyond it).
     """
 
     def __init__(
@@ -204,6 +207,7 @@ class SelfMetrics:
         rules: Callable[[], Sequence[RuleStatus]] = tuple,
         outbox: Callable[[], OutboxStats] | None = None,
         recipients: Recipients | None = None,
+        batch_pages: bool = True,
         default_zone: str = "UTC",
         max_pending: int = 100_000,
     ) -> None:
@@ -211,6 +215,7 @@ class SelfMetrics:
             raise ValueError(f"selfmetrics: interval must be > 0, got {interval}")
         self._writer, self._clock, self.interval = writer, clock, float(interval)
         self._rules, self._outbox, self._recipients = rules, outbox, recipients
+        self._batch_pages = batch_pages
         self._default_zone, self._max_pending = default_zone, max_pending
         self._intervals: dict[int, _Interval] = {}
         self._closed = self._index(clock.now())  # first interval still open
@@ -263,7 +268,7 @@ class SelfMetrics:
         for d in result.decisions:
             if isinstance(d.outcome, Suppressed):
                 bucket.suppressed[d.outcome.value] += 1
-            else:
+            elif self._batch_pages:
                 self._page(d)
         self.roll(result.at)
 

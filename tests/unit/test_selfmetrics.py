@@ -370,3 +370,17 @@ def test_outbox_stats_count_waiting_and_given_up_rows() -> None:
 
     assert outbox_stats(counts) == OutboxStats(depth=3, failed=1)
     assert outbox_stats({}) == OutboxStats(depth=0, failed=0)
+
+
+def test_with_batch_pages_off_only_recorded_pages_count() -> None:
+    metrics = SelfMetrics(ListWriter(), FakeClock(T0), interval=60, batch_pages=False)
+    page = PagingDecision(1, "inc-1", Transition.OPENED, T0 + 5, Page(Severity.CRITICAL, "t"))
+    metrics.observe_batch(BatchResult(T0 + 5, (), (page,), ()))
+    # the escalation stage: primary at once, then the sub (New York, 03:10 there) ten minutes later
+    metrics.record_page(T0 + 5, PageRecipient("anna", "pagerduty", "Europe/Berlin"))
+    metrics.record_page(T0 + 605, PageRecipient("grace", "pagerduty", "America/New_York"))
+
+    assert lines_of(metrics.collect(T0 + 660), "alerter_pages") == [
+        f"alerter_pages,channel=pagerduty,hours=business,person=anna count=1i {int(T0)}",
+        f"alerter_pages,channel=pagerduty,hours=sleep,person=grace count=1i {int(T0) + 600}",
+    ]
