@@ -205,7 +205,7 @@ class Deliverer:
         tally.retrying += 1
         delay = self.policy.delay(attempt, self._rng, delivery.retry_after)
         error = (
-            f"{what}: {delivery.detail}; retry in {delay:.0f}s (attempt {attempt}/{self.policy.max_attempts})"
+            f"{what}: {delivery.detail} (attempt {attempt}/{self.policy.max_attempts}; next in {delay:.0f}s)"
         )
         log.warning("outbox: %s", error)
         return Settlement(entry.id, OutboxStatus.PENDING, now, error, next_attempt_at=now + delay)

@@ -40,7 +40,7 @@ def db(tmp_path: Path) -> str:
             retry.id,
             T0,
             30,
-            "pagerduty: trigger inc-retry (opened#0): 429: throttled; retry in 30s (attempt 1/25)",
+            "pagerduty: trigger inc-retry (opened#0): 429: throttled; retry in 30s (attempt 1/25; next in 30s)",
         )
         box.mark_failed(
             bad.id,
@@ -88,7 +88,7 @@ def test_table_lists_undelivered_pages_with_next_attempt_and_last_error(db: str)
         "in",
         "20s",
     ]
-    assert "429: throttled; retry in 30s (attempt 1/25)" in lines[1]
+    assert "429: throttled; retry in 30s (attempt 1/25; next in 30s)" in lines[1]
     assert lines[2].split()[:8] == ["2", "failed", "pagerduty", "-", "inc-bad", "opened#0", "1", "-"]
     assert "400: Event object is invalid: payload.summary: required" in lines[2]
     assert lines[3].split()[:2] == ["3", "dead"] and "giving up (attempt 25/25)" in lines[3]
