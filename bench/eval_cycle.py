@@ -130,7 +130,7 @@ class TimedTransport(httpx.AsyncBaseTransport):
 
 
 class TimedSource:
-    """A MetricSource that adds up this thread's CPU time in the wrapped ``query``; keeps the results.
+    """A MetricSource that adds up wall and this thread's CPU time in ``query``; keeps the results.
 
     Nothing else runs on the event loop meanwhile, so that CPU is the client's own work: httpx,
     gunzip + JSON decode, parsing the answer into Series, pinning ``now()`` in the statements.
@@ -138,29 +138,33 @@ class TimedSource:
 
     def __init__(self, inner: MetricSource) -> None:
         self._inner = inner
+        self.wall = 0.0
         self.cpu = 0.0
         self.results: list[StatementResult] = []
 
     async def query(self, statements: Sequence[str], *, now: float) -> list[StatementResult]:
-        started = time.thread_time()
+        wall, cpu = time.perf_counter(), time.thread_time()
         self.results = await self._inner.query(statements, now=now)
-        self.cpu += time.thread_time() - started
+        self.cpu += time.thread_time() - cpu
+        self.wall += time.perf_counter() - wall
         return self.results
 
 
 class EvaluateMeter:
-    """Drop-in for ``evaluate`` (RuleEngine's hook): adds up its CPU time and series evaluated."""
+    """Drop-in for ``evaluate`` (RuleEngine's hook): adds up its wall and CPU time, series evaluated."""
 
     def __init__(self) -> None:
+        self.wall = 0.0
         self.cpu = 0.0
         self.series = 0
 
     def __call__(
         self, rule: CompiledRule, result: StatementResult, state: RuleState, now: float
     ) -> list[Event]:
-        started = time.thread_time()
+        wall, cpu = time.perf_counter(), time.thread_time()
         events = evaluate(rule, result, state, now)
-        self.cpu += time.thread_time() - started
+        self.cpu += time.thread_time() - cpu
+        self.wall += time.perf_counter() - wall
         self.series += len(events)
         return events
 
@@ -217,15 +221,18 @@ class GcMeter:
 
 @dataclass(frozen=True, slots=True)
 class CycleFigures:
-    """One full cycle, seconds: ``wall``, ``influxd`` and ``first_byte`` wall time, the rest CPU time.
+    """One full cycle, seconds: ``wall``, ``influxd``, ``first_byte``, ``engine_wall`` wall time, the rest CPU.
 
     ``parse`` is the client's CPU besides decoding (answer -> Series, httpx, statement pinning).
+    ``engine_wall`` is the wall time of the engine part (the client after the answer arrived, and
+    evaluate); on a busy machine it exceeds the CPU time ``engine`` by the time spent waiting for a core.
     """
 
     now: float
     wall: float
     influxd: float
     first_byte: float
+    engine_wall: float
     decode: float
     parse: float
     evaluate: float
@@ -243,8 +250,13 @@ class CycleFigures:
 
     @property
     def other(self) -> float:
-        """Wall time outside influxd and the engine part (negative when they overlapped)."""
-        return self.wall - self.influxd - self.engine
+        """Wall time outside influxd and the engine part: bookkeeping, handing events to the sink."""
+        return self.wall - self.influxd - self.engine_wall
+
+    @property
+    def core_share(self) -> float:
+        """The engine part's CPU time over its wall time: 1.0 on an idle core."""
+        return self.engine / self.engine_wall if self.engine_wall > 0 else 1.0
 
     @property
     def series_per_s(self) -> float:
@@ -410,7 +422,9 @@ async def run_cycles(
 class _Snapshot:
     """Counters before a cycle, so the cycle's figures are differences."""
 
+    source_wall: float
     source_cpu: float
+    evaluate_wall: float
     evaluate_cpu: float
     series: int
     firing: int
@@ -420,7 +434,15 @@ class _Snapshot:
     def take(
         cls, source: TimedSource, meter: EvaluateMeter, tally: Tally, transport: TimedTransport
     ) -> _Snapshot:
-        return cls(source.cpu, meter.cpu, meter.series, tally.firing, len(transport.exchanges))
+        return cls(
+            source.wall,
+            source.cpu,
+            meter.wall,
+            meter.cpu,
+            meter.series,
+            tally.firing,
+            len(transport.exchanges),
+        )
 
     def figures(
         self,
@@ -441,6 +463,8 @@ class _Snapshot:
             wall=wall,
             influxd=influxd,
             first_byte=max((e.first_byte - e.sent for e in exchanges), default=0.0),
+            # concurrent batches: the client's work overlaps the influxd span and counts there
+            engine_wall=max(0.0, source.wall - self.source_wall - influxd) + meter.wall - self.evaluate_wall,
             decode=decode,
             parse=max(0.0, source.cpu - self.source_cpu - decode),
             evaluate=meter.cpu - self.evaluate_cpu,
@@ -604,28 +628,29 @@ def _loads(averages: Sequence[float]) -> str:
 
 def _cycle_table(report: Report) -> list[str]:
     head = (
-        f"{'cycle':<7}{'wall s':>8}{'influxd':>9}{'1st B':>7}{'decode':>8}{'parse':>8}{'evaluate':>9}"
-        f"{'other':>7}{'engine':>8}{'series/s':>10}{'gc':>7}{'full':>5}{'series':>8}{'firing':>7}{'MB':>5}"
+        f"{'cycle':<7}{'wall':>7}{'influxd':>8}{'1st B':>6}{'engine':>7}{'other':>6} |{'decode':>7}{'parse':>6}"
+        f"{'eval':>6}{'engine':>7}{'core':>5}{'series/s':>9}{'gc':>6}{'full':>5} |{'series':>7}{'firing':>7}{'MB':>5}"
     )
-    rows = [head]
+    rows = ["full cycles: wall time (s) | CPU time (s) | counts", head]
     for i, c in enumerate(report.cycles, 1):
         rows.append(_cycle_row(f"{i}{'*' if i == 1 else ''}", c))
     rows.append(_cycle_row("median", _median(report.steady)))
     rows += [
-        "  seconds. * first cycle: fingerprints hashed, caches filled (median: the later cycles).",
-        "  influxd = request sent -> answer read (query, JSON, gzip, loopback; 1st B = first byte);",
-        "  decode = gunzip + json; parse = answer -> Series + httpx; evaluate (all three CPU time);",
-        "  engine = decode + parse + evaluate; other = wall - influxd - engine (negative: overlapped);",
-        "  gc = garbage collection inside the cycle (full: gen-2 runs).",
+        "  * first cycle: fingerprints hashed, caches filled (median: the later cycles).",
+        "  wall: RuleEngine.run; influxd: request sent -> answer read (query, JSON, gzip, loopback; 1st B:",
+        "  first byte); engine: the client after the answer arrived + evaluate; other: the rest (sink,",
+        "  bookkeeping). CPU: decode = gunzip + json; parse = answer -> Series + httpx; eval = evaluate;",
+        "  core = engine CPU / engine wall (below 1: waiting for a core); series/s = series / engine CPU;",
+        "  gc = garbage collection inside the cycle (full: generation-2 runs).",
     ]
     return rows
 
 
 def _cycle_row(label: str, c: CycleFigures) -> str:
     return (
-        f"{label:<7}{c.wall:>8.3f}{c.influxd:>9.3f}{c.first_byte:>7.3f}{c.decode:>8.3f}{c.parse:>8.3f}"
-        f"{c.evaluate:>9.3f}{c.other:>7.3f}{c.engine:>8.3f}{c.series_per_s:>10,.0f}{c.gc:>7.3f}{c.full_gcs:>5}"
-        f"{c.series:>8,}{c.firing:>7,}{c.body_bytes / 1e6:>5.1f}"
+        f"{label:<7}{c.wall:>7.2f}{c.influxd:>8.2f}{c.first_byte:>6.2f}{c.engine_wall:>7.2f}{c.other:>6.2f} |"
+        f"{c.decode:>7.2f}{c.parse:>6.2f}{c.evaluate:>6.2f}{c.engine:>7.2f}{c.core_share:>5.2f}"
+        f"{c.series_per_s:>9,.0f}{c.gc:>6.2f}{c.full_gcs:>5} |{c.series:>7,}{c.firing:>7,}{c.body_bytes / 1e6:>5.1f}"
     )
 
 

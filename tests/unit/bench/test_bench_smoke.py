@@ -40,6 +40,7 @@ def _cycle(wall: float, series: int = 1000) -> CycleFigures:
         wall=wall,
         influxd=wall / 2,
         first_byte=0.01,
+        engine_wall=0.3,
         decode=0.1,
         parse=0.1,
         evaluate=0.05,
