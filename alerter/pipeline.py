@@ -316,12 +316,15 @@ class Pipeline:
                 self._paged.discard(inc.key)
                 self._root_causes.pop(inc.key, None)
                 continue
-            if r is not None and r.update.firing and inc.group_key != r.group_key:
+            if r is not None and r.update.firing:
+                # the store has the last word on membership (its current incident wins), also
+                # when an earlier decision of this batch resolved the group it was routed to
                 rule = r.labels.get("rule", "")
                 state.add_member(inc.group_key, r.fingerprint, r.labels, rule, self.topology, inc.opened_at)
                 ghost = state.groups.get(r.group_key)
-                if ghost is not None and not ghost.members and ghost.incident_key is None:
-                    state.forget(r.group_key)
+                if r.group_key != inc.group_key and ghost is not None and not ghost.members:
+                    if ghost.incident_key is None:
+                        state.forget(r.group_key)
             group = state.group(inc.group_key, inc.opened_at)
             if group.incident_key != inc.key:
                 group.incident_key, group.opened_at = inc.key, inc.opened_at

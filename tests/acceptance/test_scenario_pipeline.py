@@ -72,3 +72,22 @@ def test_python_streams_see_every_event_beside_the_policy(tmp_path: Path) -> Non
     assert index.lookup("api-prod-01", "host_cpu_high").state == "ok"
     assert index.lookup("mysql-prod-01", "host_disk_full").state == "critical"
     assert len(world.incidents()) == 1
+
+
+def test_membership_follows_the_store_when_a_group_resolves_and_refires_in_one_batch(tmp_path: Path) -> None:
+    policy = (
+        "grouping: [{name: cpu, match: {rule: host_cpu_high}, by: [env]}]\n"
+        "lifecycle: {resolve_delay: 0s, reopen_window: 1h}\n"
+        "paging: [{match: {env: prod}, page: true}]\n"
+    )
+    world = World(tmp_path, policy, "{}")
+    other = Series("host_cpu_high", host="api-prod-02", env="prod", role="api")
+    world.evaluate(T0, [CPU.at("critical"), other.at("ok")])
+    world.evaluate(T0 + 30, [CPU.at("ok"), other.at("critical")])  # resolves, then reopens
+
+    (incident,) = world.incidents()
+    assert incident.incident.reopened_count == 1 and incident.incident.is_open
+    assert world.pipeline.graph.state.member_of == {other.fingerprint: "group:cpu:env=prod"}
+    world.evaluate(T0 + 60, [CPU.at("ok"), other.at("ok")])
+    assert not world.incidents()[0].incident.is_open
+    assert world.pipeline.graph.state.groups == {}
