@@ -2,7 +2,7 @@
 
 Place in the flow: evaluate -> **correlate** -> store (via :mod:`alerter.pipeline`). The graph::
 
-    events -> where(has fingerprint) -> by(fingerprint, SeriesTracker)     dedup + flapping (hot path)
+    events -> (has a fingerprint?) -> by(fingerprint, SeriesTracker)      dedup + flapping (hot path)
            -> Router: topology enrichment, maintenance hook, causal/adjacency/grouping
            -> by(storm key, PartTimeSimple)                                 storm guard (new groups only)
            -> Collector: registers membership, queues a Routed for the store
@@ -18,8 +18,8 @@ runs on alert transitions only. Routing precedence for a firing alert that is in
 4. the first matching grouping rule (within its window);
 5. an incident of its own.
 
-Steps 4-5 open a group; past ``storm.max_new`` of those per window and storm key, the rest roll
-into one storm incident (Riemann ``rollup`` windows: fixed, anchored at construction, on the
+An alert about to open a new incident (steps 4-5) passes the storm guard: past ``storm.max_new``
+of those per window and storm key, the rest roll into one storm incident (Riemann ``rollup`` windows: fixed, anchored at construction, on the
 stream scheduler). Advanced users add Python streams: :meth:`CorrelationGraph.__init__` takes
 ``extra`` streams that see every event too (e.g. an :class:`~alerter.streams.Index`).
 
@@ -239,7 +239,7 @@ class CorrelationGraph:
         self._input(event)
 
     def _dedup(self, event: Event) -> None:
-        if ATTR_FINGERPRINT in event.attributes:  # engine events and foreign events carry none
+        if ATTR_FINGERPRINT in event.attributes:  # evaluator and engine events have one; foreign ones may not
             self.trackers(event)
 
     def _route(self, update: AlertUpdate) -> None:
