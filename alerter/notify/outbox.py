@@ -129,6 +129,41 @@ def enqueue(
     return session.connection().execute(statement).first() is not None
 
 
+def transition_token(transition: str, occurrence: int, level: str | None = None) -> str:
+    """The ``transition`` argument of :func:`enqueue`, spelled one way everywhere.
+
+    ``transition``: the lifecycle word (``"opened"``, ``"reopened"``, ``"escalated_severity"``,
+    ``"acknowledged"``, ``"resolved_auto"``, ...); ``occurrence``: the incident's
+    ``reopened_count`` (each reopen may page, ack and resolve again); ``level``: the severity
+    of an escalation (each level pages at most once per occurrence, as severity never drops
+    while open).
+
+    >>> transition_token("opened", 0), transition_token("escalated_severity", 1, "critical")
+    ('opened#0', 'escalated_severity:critical#1')
+    """
+    return f"{transition}:{level}#{occurrence}" if level else f"{transition}#{occurrence}"
+
+
+def enqueue_follow_up(session: Session, page: PageRequest, *, transition: str, now: float) -> int:
+    """Queue an acknowledge or resolve ``page`` to every channel and target that already has a
+    page for this incident (``page.dedup_key``); return how many rows were added.
+
+    So a resolve goes wherever the trigger went, and nowhere else (PagerDuty would drop a
+    resolve for a key it never saw, and an e-mail "resolved" for a page nobody got confuses).
+    Raises ValueError for a trigger: triggers are routed, not followed up.
+    """
+    if page.action is PageAction.TRIGGER:
+        raise ValueError(f"outbox: follow-up page for {page.dedup_key} must be acknowledge or resolve")
+    streams = session.connection().execute(
+        select(_T.c.channel, _T.c.target).where(_T.c.incident_key == page.dedup_key).distinct()
+    )
+    added = 0
+    for channel, target in sorted(streams.all()):
+        stored_target = None if target == NO_TARGET else target
+        added += enqueue(session, page, transition=transition, channel=channel, target=stored_target, now=now)
+    return added
+
+
 # -- reading and settling, each in its own short transaction ---------------------------------
 
 

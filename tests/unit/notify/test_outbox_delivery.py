@@ -198,8 +198,7 @@ async def test_a_recoverable_failure_retries_with_backoff_and_pauses_the_channel
     a, b, c = box.pending()
     assert (a.attempts, a.next_attempt_at) == (1, T0 + 2)
     assert (
-        a.last_error
-        == "pagerduty: trigger a (trigger#0): 503: Service Unavailable (attempt 1/4; next in 2s)"
+        a.last_error == "pagerduty: trigger a (trigger#0): 503: Service Unavailable (attempt 1/4; next in 2s)"
     )
     assert (b.attempts, b.next_attempt_at, b.last_error) == (0, T0 + 2, None)
     assert (c.attempts, c.next_attempt_at, c.last_error) == (0, T0 + 2, None)

@@ -21,8 +21,10 @@ from alerter.notify.outbox import (
     Outbox,
     Settlement,
     enqueue,
+    enqueue_follow_up,
     page_from_json,
     page_to_json,
+    transition_token,
 )
 from alerter.notify.pager import PageAction, PageLink, PageRequest, PageSeverity
 from tests.fixtures.postgres import new_postgres_database
@@ -293,3 +295,34 @@ def test_a_stored_request_that_is_not_a_page_is_reported_not_raised(
     [entry] = box.entries()
     assert entry.request is None
     assert entry.request_error is not None and "not a page" in entry.request_error
+
+
+@pytest.mark.parametrize(
+    ("args", "token"),
+    [
+        (("opened", 0), "opened#0"),
+        (("reopened", 2), "reopened#2"),
+        (("escalated_severity", 1, "critical"), "escalated_severity:critical#1"),
+        (("resolved_auto", 0, None), "resolved_auto#0"),
+    ],
+)
+def test_transition_tokens(args: tuple[str, int] | tuple[str, int, str | None], token: str) -> None:
+    assert transition_token(*args) == token
+
+
+def test_a_follow_up_goes_wherever_the_incident_was_paged_and_only_once(
+    store: IncidentStore, box: Outbox
+) -> None:
+    put(store, trigger("inc-1"), "opened#0")
+    put(store, trigger("inc-1"), "opened#0", channel="email", target="alice")
+    put(store, trigger("inc-2"), "opened#0", channel="webhook")
+    with store.transaction() as tx:
+        assert enqueue_follow_up(tx.session, resolve("inc-1"), transition="resolved_auto#0", now=NOW) == 2
+        assert enqueue_follow_up(tx.session, resolve("inc-1"), transition="resolved_auto#0", now=NOW) == 0
+        assert enqueue_follow_up(tx.session, resolve("inc-9"), transition="resolved_auto#0", now=NOW) == 0
+        with pytest.raises(ValueError, match="must be acknowledge or resolve"):
+            enqueue_follow_up(tx.session, trigger("inc-1"), transition="opened#0", now=NOW)
+    follow_ups = [
+        (e.channel, e.target, e.incident_key) for e in box.entries() if e.transition == "resolved_auto#0"
+    ]
+    assert follow_ups == [("email", "alice", "inc-1"), ("pagerduty", None, "inc-1")]
