@@ -17,6 +17,7 @@ from alerter.cli.oncall import oncall
 from alerter.cli.oncall_sync import oncall_sync
 from alerter.cli.rules import rules
 from alerter.cli.rules_test import test as rules_test_command
+from alerter.cli.route import route_cmd
 from alerter.cli.run import run
 
 rules.add_command(rules_test_command)
@@ -39,3 +40,4 @@ main.add_command(demo)
 main.add_command(maintenance)
 main.add_command(oncall)
 main.add_command(oncall_sync)
+main.add_command(route_cmd)

@@ -26,7 +26,7 @@ from alerter.errors import ConfigError, Problem
 RULE_SUFFIXES = (".yaml", ".yml")
 SKIPPED_DIRS = frozenset({"tests"})
 """Subfolders of a rules directory that hold no rules (rule unit tests live there)."""
-SKIPPED_FILES = ("correlation.y*ml", "topology.y*ml", "oncall.y*ml", "maintenance*.y*ml")
+SKIPPED_FILES = ("correlation.y*ml", "topology.y*ml", "oncall.y*ml", "routing.y*ml", "maintenance*.y*ml")
 """Other parts of the config that may live beside the rules; skipped when a directory is walked."""
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
-
+from alerter.config.load import load_rules
 from bench.influx_load import fleet, load
 from integrations.influxdb import InfluxMetricSource
 from integrations.influxdb.server import InfluxServer
@@ -23,11 +22,9 @@ def anyio_backend() -> str:
 
 
 def example_queries() -> list[tuple[str, str]]:
-    queries = []
-    for path in sorted(RULES.glob("*.yaml")):
-        for group in yaml.safe_load(path.read_text())["groups"]:
-            queries += [(rule["name"], rule["query"]) for rule in group["rules"]]
-    return queries
+    ruleset = load_rules([RULES])
+    ruleset.raise_for_problems()
+    return [(loaded.name, loaded.rule.query) for loaded in ruleset.rules]
 
 
 @pytest.mark.anyio

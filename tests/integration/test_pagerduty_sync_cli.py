@@ -106,7 +106,7 @@ def test_routing_file_gives_the_policy_its_timings_and_final_member(
                 "escalation": {
                     "escalate_after": "5m",
                     "final": {"member": "anna"},
-                    "final_after": "90s",
+                    "final_after": "2m",
                     "renotify_every": "30m",
                     "max_renotify": 2,
                 },
