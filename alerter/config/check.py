@@ -32,6 +32,7 @@ from typing import Any
 from jinja2 import TemplateError, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
+from alerter.config.companions import check_companions, is_companion
 from alerter.config.influxql import QueryShape, analyze_query
 from alerter.config.load import LoadedFile, RuleSet, load_rule_file, rule_files
 from alerter.config.rules import LoadedRule, Location, Rule
@@ -60,9 +61,14 @@ def check_rules(paths: Sequence[Path | str]) -> list[Problem]:
 
 
 def run_check(paths: Sequence[Path | str]) -> CheckReport:
-    """Load and check the rule files under ``paths`` (see the module docstring)."""
-    ruleset = load_checked_rules(paths)
-    return CheckReport(ruleset.problems, len(ruleset.rules), ruleset.files)
+    """Load and check the rule files under ``paths`` (see the module docstring), and the config
+    files beside them (:mod:`alerter.config.companions`: correlation, topology, on-call, routing,
+    maintenance)."""
+    rule_paths = [p for p in paths if Path(p).is_dir() or not is_companion(Path(p))]
+    ruleset = load_checked_rules(rule_paths) if rule_paths else RuleSet((), ())
+    companion_problems, companion_files = check_companions(paths)
+    problems = tuple(sorted(set(ruleset.problems) | set(companion_problems)))
+    return CheckReport(problems, len(ruleset.rules), (*ruleset.files, *companion_files))
 
 
 def load_checked_rules(paths: Sequence[Path | str]) -> RuleSet:
