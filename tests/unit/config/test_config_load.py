@@ -11,6 +11,8 @@ from alerter.config.rules import Location
 from alerter.errors import ConfigError, Problem
 
 GOOD = Path(__file__).parent / "good_rules"
+# good_rules plus files a directory walk must pass over (hidden, tests/, companion config files)
+WALK = Path(__file__).parent / "walk_rules"
 QUERY = 'SELECT mean("v") FROM "m" WHERE time > now() - 1m GROUP BY "host"'
 
 RULES = f"""\
@@ -96,9 +98,9 @@ def test_digest_depends_on_effective_values_not_where_they_are_written(tmp_path:
 
 
 def test_directory_walk_skips_tests_folder_and_other_config_files() -> None:
-    files, problems = rule_files([GOOD])
+    files, problems = rule_files([WALK])
     assert problems == []
-    assert [f.relative_to(GOOD).as_posix() for f in files] == ["host.yaml", "team_db/db.yml"]
+    assert [f.relative_to(WALK).as_posix() for f in files] == ["host.yaml", "team_db/db.yml"]
 
 
 def test_an_explicit_file_is_loaded_whatever_its_name(tmp_path: Path) -> None:
