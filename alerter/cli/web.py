@@ -1,0 +1,134 @@
+"""``alerter web`` (the web UI and API without the engine) and ``alerter hash-password``.
+
+Place in the flow: a thin command that builds a :class:`~alerter.web.context.WebContext` over the
+engine's database and serves :func:`alerter.web.app.create_app` with uvicorn. Alone, it shows what
+the database holds (incidents, maintenance, reports), the on-call rotation and the rule files'
+load errors; the running rules' health appears when ``alerter run`` mounts the same app with the
+engine's ``RuleEngine.statuses``. Examples::
+
+    alerter hash-password                        # prompts twice; prints scrypt$... for web.users
+    alerter web --config alerter.yaml --port 8080
+
+:func:`web_context` and :func:`pagerduty_webhook_handler` are the wiring ``alerter run`` reuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+
+import click
+
+from alerter.clock import Clock, SystemClock
+from alerter.config.load import load_rules
+from alerter.config.oncall import OnCallSpec, load_oncall
+from alerter.config.settings import load_settings
+from alerter.config.web import WebSettings, hash_password, load_web_settings
+from alerter.errors import ConfigError
+from alerter.incidents.maintenance_store import MaintenanceStore
+from alerter.incidents.store import IncidentStore
+from alerter.web.context import WebContext
+from alerter.web.report_provider import StoreReportProvider
+from alerter.web.webhooks import WebhookHandler, incident_store_sink
+from integrations.pagerduty.webhooks import SeenWebhooks, handle_pagerduty_webhook
+
+
+def oncall_loader(path: Path) -> Callable[[], OnCallSpec | None]:
+    """Reads ``path`` on every call (so an edit shows at once); None if absent or broken."""
+
+    def load() -> OnCallSpec | None:
+        if not path.exists():
+            return None
+        spec, problems = load_oncall(path)
+        return None if problems else spec
+
+    return load
+
+
+def pagerduty_webhook_handler(
+    settings: WebSettings, store: IncidentStore, clock: Clock
+) -> WebhookHandler | None:
+    """``handle_pagerduty_webhook`` bound to the configured secrets, a redelivery memory and the
+    store sink; None when no secret is configured (the route then answers 404)."""
+    if not settings.pagerduty_webhook_secrets:
+        return None
+    return partial(
+        handle_pagerduty_webhook,
+        secrets=settings.pagerduty_webhook_secrets,
+        seen=SeenWebhooks(clock),
+        apply=incident_store_sink(store),
+    )
+
+
+def web_context(
+    db_url: str, settings: WebSettings, rules: Sequence[str], oncall_path: Path, clock: Clock
+) -> WebContext:
+    """The context of a standalone web server over ``db_url`` (both stores migrate on open)."""
+    incidents = IncidentStore(db_url)
+    oncall = oncall_loader(oncall_path)
+    return WebContext(
+        incidents=incidents,
+        maintenance=MaintenanceStore(db_url),
+        clock=clock,
+        settings=settings,
+        oncall=oncall,
+        rule_problems=lambda: load_rules(rules).problems,
+        report=StoreReportProvider(incidents, oncall),
+        pagerduty_webhook=pagerduty_webhook_handler(settings, incidents, clock),
+    )
+
+
+@click.command("web")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="alerter.yaml: its web: section (users, tokens, secrets) and database_url.",
+)
+@click.option(
+    "--db",
+    "db",
+    default=None,
+    envvar="ALERTER_DATABASE_URL",
+    help="Database URL (default: the config's database_url).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--oncall",
+    "oncall_path",
+    type=click.Path(path_type=Path),
+    default=Path("rules/oncall.yaml"),
+    show_default=True,
+    help="The on-call rotation file.",
+)
+def web(config_file: Path | None, db: str | None, host: str, port: int, oncall_path: Path) -> None:
+    """Serve the web UI and JSON API (incidents, on call, report, rules, maintenance)."""
+    import uvicorn
+
+    from alerter.web.app import create_app
+
+    try:
+        settings = load_settings(config_file)
+        web_settings = load_web_settings(config_file)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not web_settings.users and not web_settings.tokens:
+        click.echo("alerter web: no users or tokens in the web: section: nobody can log in", err=True)
+    ctx = web_context(db or settings.database_url, web_settings, settings.rules, oncall_path, SystemClock())
+    uvicorn.run(create_app(ctx), host=host, port=port, log_level="info", proxy_headers=False)
+
+
+@click.command("hash-password")
+@click.password_option("--password", prompt="Password", help="The password (prompted when not given).")
+def hash_password_command(password: str) -> None:
+    """Print the password_hash of a password for the web: users list."""
+    try:
+        click.echo(hash_password(password))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+__all__ = ["hash_password_command", "oncall_loader", "pagerduty_webhook_handler", "web", "web_context"]
