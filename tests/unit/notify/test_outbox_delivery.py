@@ -12,6 +12,7 @@ import random
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session
 
 from alerter.clock import FakeClock
@@ -287,6 +288,20 @@ async def test_a_pager_that_raises_loses_nothing(box: Outbox, clock: FakeClock) 
     assert report.retrying == 1
     [row] = box.pending()
     assert row.last_error is not None and "pager raised KeyError" in row.last_error
+
+
+@pytest.mark.anyio
+async def test_a_stored_request_that_is_not_a_page_fails_without_a_send(
+    box: Outbox, clock: FakeClock
+) -> None:
+    put(box, "a")
+    with box.engine.begin() as conn:
+        conn.execute(text("UPDATE outbox SET request = :r"), {"r": '{"action": "explode", "dedup_key": "a"}'})
+    pd = ScriptedPager()
+    report = await deliverer(box, clock, pagerduty=pd).run_once(T0)
+    assert (report.failed, pd.sent) == (1, [])
+    [row] = box.failed()
+    assert row.last_error is not None and "stored request is not a page: ValueError" in row.last_error
 
 
 @pytest.mark.anyio
