@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from alerter.clock import Clock
-from alerter.config.web import WebRole, WebSettings, hash_password, verify_password
+from alerter.config.web import SCRYPT_N, WebRole, WebSettings, hash_password, verify_password
 
 PasswordCheck = Callable[[str, str], bool]
 """``(password, encoded_hash) -> matches``: :func:`alerter.config.web.verify_password`."""
@@ -78,8 +79,9 @@ class Authenticator:
         self._key = hashlib.sha256(b"alerter-session\0" + raw).digest()
         self._users = {u.name: u for u in settings.users}
         self._tokens = [(t.name, t.role, t.token.get_secret_value().encode()) for t in settings.tokens]
-        # the hash an unknown user's password is checked against, so both paths cost one scrypt
-        self._dummy = hash_password(secrets.token_urlsafe(16))
+        # the hash an unknown user's password is checked against, at the cost of the configured
+        # hashes, so both paths cost one scrypt of the same size
+        self._dummy = _dummy_hash(_cost(settings))
 
     @property
     def lifetime(self) -> float:
@@ -127,6 +129,20 @@ class Authenticator:
 
     def _sign(self, body: str) -> bytes:
         return hmac.new(self._key, body.encode("ascii", "replace"), hashlib.sha256).digest()
+
+
+def _cost(settings: WebSettings) -> int:
+    """The scrypt N of the first configured user (the default when there is none)."""
+    for user in settings.users:
+        parts = user.password_hash.get_secret_value().split("$")
+        return int(parts[1])  # well-formed: WebUser checked it
+    return SCRYPT_N
+
+
+@functools.cache
+def _dummy_hash(n: int) -> str:
+    """A hash of a random password nobody knows; made once per process and cost."""
+    return hash_password(secrets.token_urlsafe(16), n=n)
 
 
 def csrf_matches(principal: Principal, given: str | None) -> bool:

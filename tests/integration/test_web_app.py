@@ -133,9 +133,8 @@ def stores(store_url: str) -> Iterator[tuple[IncidentStore, MaintenanceStore]]:
         yield incidents, maintenance
 
 
-@pytest.fixture
-def seeded(stores: tuple[IncidentStore, MaintenanceStore]) -> Seeded:
-    incidents, maintenance = stores
+def seed_all(incidents: IncidentStore, maintenance: MaintenanceStore) -> Seeded:
+    """:func:`seed` plus one active and one announced maintenance window."""
     keys = seed(incidents)
     maintenance.start(
         MaintenanceWindow("new", ("web9",), (), T0 - 60, T0 + 1800, owner="web", reason="release 42"),
@@ -146,6 +145,11 @@ def seeded(stores: tuple[IncidentStore, MaintenanceStore]) -> Seeded:
         by="anna", now=T0 - 60,
     )  # fmt: skip
     return keys
+
+
+@pytest.fixture
+def seeded(stores: tuple[IncidentStore, MaintenanceStore]) -> Seeded:
+    return seed_all(*stores)
 
 
 def oncall_spec() -> OnCallSpec:
