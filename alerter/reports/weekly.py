@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from alerter.clock import to_datetime
 from alerter.notify.pager import Delivery
-from alerter.reports.charts import bar_chart, line_chart, stacked_bar_chart
+from alerter.reports.figures import report_charts
 from alerter.reports.report import Report
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -81,30 +81,7 @@ def period(report: Report) -> str:
 
 def charts(report: Report) -> dict[str, Markup]:
     """The report's charts as trusted SVG markup (the chart functions escape every text)."""
-    rows = report.volume.rows
-    days = [r.start.strftime("%a %d") for r in rows]
-    people = [p for p in report.people if p.interruptions.total]
-    reasons = sorted(report.volume.total.suppressed)
-    out = {
-        "volume": line_chart(
-            "Alerts, incidents and pages per day", days,
-            [("alerts", [r.alerts for r in rows]), ("incidents", [r.incidents for r in rows]),
-             ("pages", [r.pages for r in rows])],
-            x_label="day", y_label="count", chart_id="weekly-volume",
-        ),
-        "interruptions": stacked_bar_chart(
-            "Interruptions per person", [p.name for p in people],
-            [("business hours", [p.interruptions.business for p in people]),
-             ("off hours", [p.interruptions.off for p in people]),
-             ("sleep hours", [p.interruptions.sleep for p in people])],
-            x_label="person", y_label="interruptions", unit="interruptions", chart_id="weekly-interruptions",
-        ),
-        "suppressed": bar_chart(
-            "Suppressed by reason", reasons, [report.volume.total.suppressed[r] for r in reasons],
-            x_label="reason", y_label="suppressed", unit="suppressed", chart_id="weekly-suppressed",
-        ),
-    }  # fmt: skip
-    return {name: Markup(svg) for name, svg in out.items()}
+    return {name: Markup(svg) for name, svg in report_charts(report, prefix="weekly").items()}
 
 
 def duration(seconds: float | None) -> str:
