@@ -232,7 +232,7 @@ class ReplaySummary:
         reasons = ", ".join(f"{r} {n:,}" for r, n in sorted(self.suppressed.items())) or "none"
         return (
             f"replay {iso(self.start)} .. {iso(self.end)}: {hours:.2f} h simulated in {self.wall_seconds:.1f} s"
-            f" ({self.simulated_hours_per_second:,.1f} h/s)\n"
+            f" ({self.simulated_hours_per_second:.3g} h/s)\n"
             f"evaluations {self.evaluations:,}  events {self.events:,}  alerts {self.alerts:,}"
             f"  incidents {self.incidents:,}  pages {len(self.pages):,}\n"
             f"suppressed: {reasons}"
