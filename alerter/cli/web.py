@@ -111,8 +111,8 @@ def web(config_file: Path | None, db: str | None, host: str, port: int, oncall_p
     from alerter.web.app import create_app
 
     try:
-        settings = load_settings(config_file)
-        web_settings = load_web_settings(config_file)
+        web_settings = load_web_settings(config_file)  # first: its errors are the likely ones here
+        settings = load_settings(config_file)  # accepts the web: key once Settings declares it
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     if not web_settings.users and not web_settings.tokens:
