@@ -25,6 +25,9 @@ from xml.sax.saxutils import escape, quoteattr
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 """Okabe-Ito colours, in the order series take them."""
 
+MAX_BAR_WIDTH = 56.0
+"""Pixels: a lone bar stays a bar, not a slab."""
+
 Series = tuple[str, Sequence[float]]
 """One named row of values, one value per x label."""
 
@@ -40,6 +43,7 @@ class _Frame:
     right: int
     bottom: int
     y_max: float
+    step: float
 
     @property
     def plot_w(self) -> float:
@@ -94,11 +98,12 @@ def stacked_bar_chart(
     series has not one value per label."""
     _check(labels, series)
     totals = [sum(s[1][i] for s in series) for i in range(len(labels))]
-    frame = _frame(width, height, max(totals, default=0), legend and len(series) > 1)
+    frame = _frame(width, height, totals, legend and len(series) > 1)
     cid = chart_id or _slug(title)
     parts = _open(cid, title, _describe(labels, series, unit), frame, x_label, y_label, labels)
     for i, label in enumerate(labels):
         x, w = frame.slot(i, len(labels))
+        bar_w = min(w * 0.7, MAX_BAR_WIDTH)
         base = 0.0
         parts.append(
             f'<g class="bar-group"><title>{escape(f"{label}: {_num(totals[i])} {unit}".strip())}</title>'
@@ -113,7 +118,7 @@ def stacked_bar_chart(
                     else f"{label}: {_num(v)} {unit}".strip()
                 )
                 parts.append(
-                    f'<rect class="bar" x="{x + w * 0.15:.1f}" y="{y_top:.1f}" width="{w * 0.7:.1f}" '
+                    f'<rect class="bar" x="{x + (w - bar_w) / 2:.1f}" y="{y_top:.1f}" width="{bar_w:.1f}" '
                     f'height="{y_bottom - y_top:.1f}" fill="{PALETTE[k % len(PALETTE)]}">'
                     f"<title>{escape(tip)}</title></rect>"
                 )
@@ -139,8 +144,7 @@ def line_chart(
 ) -> str:
     """One line per series over the labels, with a hoverable point per value."""
     _check(labels, series)
-    top = max((v for _, values in series for v in values), default=0)
-    frame = _frame(width, height, top, len(series) > 1)
+    frame = _frame(width, height, [v for _, values in series for v in values], len(series) > 1)
     cid = chart_id or _slug(title)
     parts = _open(cid, title, _describe(labels, series, unit), frame, x_label, y_label, labels)
     for k, (name, values) in enumerate(series):
@@ -167,18 +171,27 @@ def line_chart(
     return "".join(parts)
 
 
-def nice_max(value: float) -> float:
-    """The smallest 1, 2 or 5 times a power of ten that is >= ``value`` (1 for nothing)."""
-    if value <= 0:
-        return 1.0
-    power = 10.0 ** math.floor(math.log10(value))
-    return next(m * power for m in (1, 2, 5, 10) if m * power >= value)
+def nice_scale(top: float, *, integer: bool = False) -> tuple[float, float]:
+    """``(y_max, step)`` of a y axis showing ``top`` with about four gridlines.
+
+    The step is 1, 2 or 5 times a power of ten (at least 1 for counts, so no axis says "2.5
+    pages"); ``y_max`` is the first multiple of the step at or above ``top``.
+    """
+    if top <= 0:
+        return 1.0, 1.0 if integer else 0.25
+    raw = top / 4
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    if integer:
+        step = max(step, 1.0)
+    return math.ceil(top / step - 1e-9) * step, step
 
 
-def _frame(width: int, height: int, top: float, legend: bool) -> _Frame:
-    return _Frame(
-        width, height, left=56, top=34, right=16 + (120 if legend else 0), bottom=48, y_max=nice_max(top)
-    )
+def _frame(width: int, height: int, values: Sequence[float], legend: bool) -> _Frame:
+    top = max(values, default=0)
+    y_max, step = nice_scale(top, integer=all(float(v).is_integer() for v in values))
+    right = 16 + (120 if legend else 0)
+    return _Frame(width, height, left=56, top=34, right=right, bottom=48, y_max=y_max, step=step)
 
 
 def _open(
@@ -192,12 +205,12 @@ def _open(
         f'<title id="{cid}-title">{escape(title)}</title><desc id="{cid}-desc">{escape(desc)}</desc>',
         f'<text class="chart-title" x="{f.left}" y="18" font-size="14" font-weight="bold">{escape(title)}</text>',
     ]
-    for k in range(5):
-        v = f.y_max * k / 4
+    for k in range(round(f.y_max / f.step) + 1):
+        v = k * f.step
         y = f.y(v)
         out.append(
             f'<line class="grid" x1="{f.left}" x2="{f.width - f.right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
-            f'<text class="tick" x="{f.left - 6}" y="{y + 4:.1f}" text-anchor="end">{_num(v)}</text>'
+            f'<text class="y-tick" x="{f.left - 6}" y="{y + 4:.1f}" text-anchor="end">{_num(v)}</text>'
         )
     bottom = f.height - f.bottom
     out.append(f'<line class="axis" x1="{f.left}" x2="{f.left}" y1="{f.top}" y2="{bottom}" stroke="#333"/>')
@@ -209,7 +222,7 @@ def _open(
         if i % every == 0:
             x, w = f.slot(i, len(labels))
             out.append(
-                f'<text class="tick" x="{x + w / 2:.1f}" y="{bottom + 14}" text-anchor="middle">{escape(label)}</text>'
+                f'<text class="x-tick" x="{x + w / 2:.1f}" y="{bottom + 14}" text-anchor="middle">{escape(label)}</text>'
             )
     out.append(
         f'<text class="axis-label" x="{f.left + f.plot_w / 2:.1f}" y="{f.height - 8}" text-anchor="middle">{escape(x_label)}</text>'

@@ -51,7 +51,7 @@ def test_labels_name_days_or_the_first_day_of_each_week() -> None:
     daily = report_charts(build_report(DATA, MON, MON + 3 * 86400))
     weekly = report_charts(build_report(DATA, MON, MON + 14 * 86400, by=Bucket.WEEK))
     ticks = [
-        [t.text for t in ET.fromstring(svg).iter(f"{SVG}text") if t.get("class") == "tick"][5:]
+        [t.text for t in ET.fromstring(svg).iter(f"{SVG}text") if t.get("class") == "x-tick"]
         for svg in (daily["volume"], weekly["volume"])
     ]
     assert ticks == [["Mon 16", "Tue 17", "Wed 18"], ["16 Nov", "23 Nov"]]
