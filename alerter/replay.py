@@ -34,6 +34,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -481,7 +482,7 @@ def read_events(lines: Iterable[str], path: str) -> tuple[list[Event], list[Prob
     """Parse a JSON-lines event history; a bad line becomes a ``path:line:1`` problem and is skipped.
 
     Each line is one JSON object with ``host``, ``service``, ``state`` (ok/warning/critical) and
-    ``time`` (POSIX seconds), optionally ``metric``, ``ttl``, ``tags``, ``attributes`` (or flat
+    ``time`` (POSIX seconds, or ISO-8601 with an offset), optionally ``metric``, ``ttl``, ``tags``, ``attributes`` (or flat
     extra keys, Riemann's JSON). Blank lines are ignored.
     """
     events: list[Event] = []
@@ -498,15 +499,31 @@ def read_events(lines: Iterable[str], path: str) -> tuple[list[Event], list[Prob
 
 def _parse_event(line: str) -> Event:
     try:
-        event = Event.from_json(line)
+        data = json.loads(line)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON: {exc.msg} (column {exc.colno})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"an event must be a JSON object, got {type(data).__name__}")
+    if isinstance(data.get("time"), str) and "T" in data["time"]:
+        data["time"] = _iso_time(data["time"])
+    event = Event.from_dict(data)
     missing = [k for k in _REQUIRED if getattr(event, k) is None]
     if missing:
         raise ValueError(f"event lacks {', '.join(missing)} (each line needs {', '.join(_REQUIRED)})")
     if event.state not in _STATES:
         raise ValueError(f"state {event.state!r} is not one of {', '.join(sorted(_STATES))}")
     return event
+
+
+def _iso_time(text: str) -> float:
+    """An exported ISO-8601 time (Alertmanager's, Riemann's ``isoTime``); it must carry an offset."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"time: {text!r} is neither POSIX seconds nor ISO-8601") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"time: {text!r} has no UTC offset (write e.g. {text}Z)")
+    return moment.timestamp()
 
 
 # -- routing, writers and the store ---------------------------------------------------------------

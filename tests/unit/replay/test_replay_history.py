@@ -37,6 +37,14 @@ GOOD = '{"host": "web-1", "service": "disk /", "state": "critical", "time": 1767
             '{"host": "a", "service": "s", "state": "ok", "time": 1, "metric": true}',
             "metric: True is not a number",
         ),
+        (
+            '{"host": "a", "service": "s", "state": "ok", "time": "2026-01-05T08:00:00"}',
+            "time: '2026-01-05T08:00:00' has no UTC offset (write e.g. 2026-01-05T08:00:00Z)",
+        ),
+        (
+            '{"host": "a", "service": "s", "state": "ok", "time": "2026-01-05T8h"}',
+            "time: '2026-01-05T8h' is neither POSIX seconds nor ISO-8601",
+        ),
     ],
 )
 def test_a_bad_line_is_a_located_problem_and_the_others_still_load(line: str, message: str) -> None:
@@ -92,3 +100,14 @@ def test_a_named_rule_without_a_fingerprint_keys_the_fingerprint() -> None:
     assert event.attributes["rule"] == "host_disk_full"
     expected = fingerprint("host_disk_full", {"host": "web-1", "service": "disk /", "env": "prod"})
     assert event.attributes["fingerprint"] == expected
+
+
+def test_times_may_be_iso_8601_with_an_offset_as_alertmanager_exports_them() -> None:
+    lines = [
+        '{"host": "a", "service": "s", "state": "ok", "time": "2026-01-05T08:00:00Z"}',
+        '{"host": "a", "service": "s", "state": "ok", "time": "2026-01-05T09:00:30.5+01:00"}',
+        '{"host": "a", "service": "s", "state": "ok", "time": "1767600000"}',
+    ]
+    events, problems = read_events(lines, "export.jsonl")
+    assert problems == []
+    assert [e.time for e in events] == [T0, T0 + 30.5, T0]
