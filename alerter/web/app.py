@@ -19,10 +19,11 @@ pages: they would load their scripts from a CDN, and nothing outside is reachabl
 
 from __future__ import annotations
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alerter.config.web import WebRole
@@ -82,16 +83,17 @@ def create_app(ctx: WebContext, *, auth: Authenticator | None = None) -> FastAPI
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if _wants_json(request):
             return await http_exception_handler(request, exc)
-        principal = access.principal(request)
-        return renderer.page(
+        page = renderer.page(
             "error.html",
-            principal=principal,
+            principal=access.principal(request),
             now=ctx.clock.now(),
             nav="",
             code=exc.status_code,
             message=str(exc.detail),
             status_code=exc.status_code,
         )
+        page.headers.update(exc.headers or {})  # e.g. Allow on a 405
+        return page
 
     app.add_middleware(SecurityHeaders)
     return app
