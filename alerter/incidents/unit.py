@@ -399,6 +399,13 @@ class StoreTransaction:
         home = self.session.get(Incident, row.incident_id)
         return Applied(row.incident_id, None if home is None else home.key, None)
 
+    def note(self, ref: IncidentRef, at: float, kind: str, detail: str, actor: str | None = None) -> None:
+        """Add a line to an incident's timeline (e.g. ``paged``: who, on which channel, why).
+
+        Raises :class:`UnknownIncident` for an unknown ``ref``.
+        """
+        self._event(self._require(ref, lock=False), at, kind[:32], detail, actor)
+
     def _event(self, row: Incident, at: float, kind: str, detail: str, actor: str | None) -> None:
         assert row.id is not None
         self.session.add(IncidentEvent(incident_id=row.id, at=at, kind=kind, detail=detail, actor=actor))
