@@ -634,33 +634,37 @@ def _cycle_table(report: Report) -> list[str]:
     rows = ["full cycles: wall time (s) | CPU time (s) | counts", head]
     for i, c in enumerate(report.cycles, 1):
         rows.append(_cycle_row(f"{i}{'*' if i == 1 else ''}", c))
-    rows.append(_cycle_row("median", _median(report.steady)))
+    rows.append(_cycle_row("mean", _mean(report.steady)))
     rows += [
-        "  * first cycle: fingerprints hashed, caches filled (median: the later cycles).",
+        "  * first cycle: fingerprints hashed, caches filled (mean: of the later cycles).",
         "  wall: RuleEngine.run; influxd: request sent -> answer read (query, JSON, gzip, loopback; 1st B:",
         "  first byte); engine: the client after the answer arrived + evaluate; other: the rest (sink,",
         "  bookkeeping). CPU: decode = gunzip + json; parse = answer -> Series + httpx; eval = evaluate;",
-        "  core = engine CPU / engine wall (below 1: waiting for a core); series/s = series / engine CPU;",
+        "  core = engine CPU / engine wall (below 1: waiting for a core; blank with concurrent requests,",
+        "  whose client work overlaps influxd); series/s = series / engine CPU;",
         "  gc = garbage collection inside the cycle (full: generation-2 runs).",
     ]
     return rows
 
 
 def _cycle_row(label: str, c: CycleFigures) -> str:
+    core = f"{c.core_share:.2f}" if c.requests == 1 else ""
     return (
         f"{label:<7}{c.wall:>7.2f}{c.influxd:>8.2f}{c.first_byte:>6.2f}{c.engine_wall:>7.2f}{c.other:>6.2f} |"
-        f"{c.decode:>7.2f}{c.parse:>6.2f}{c.evaluate:>6.2f}{c.engine:>7.2f}{c.core_share:>5.2f}"
+        f"{c.decode:>7.2f}{c.parse:>6.2f}{c.evaluate:>6.2f}{c.engine:>7.2f}{core:>5}"
         f"{c.series_per_s:>9,.0f}{c.gc:>6.2f}{c.full_gcs:>5} |{c.series:>7,}{c.firing:>7,}{c.body_bytes / 1e6:>5.1f}"
     )
 
 
-def _median(cycles: Sequence[CycleFigures]) -> CycleFigures:
-    def med(name: str) -> Any:
+def _mean(cycles: Sequence[CycleFigures]) -> CycleFigures:
+    """The field-wise mean (linear, so the derived columns of the mean row stay consistent)."""
+
+    def mean(name: str) -> Any:
         values = [getattr(c, name) for c in cycles]
-        middle = statistics.median(values)
+        middle = statistics.fmean(values)
         return round(middle) if isinstance(values[0], int) else middle
 
-    return CycleFigures(**{name: med(name) for name in CycleFigures.__dataclass_fields__})
+    return CycleFigures(**{name: mean(name) for name in CycleFigures.__dataclass_fields__})
 
 
 def _replay_table(replay: EngineReplay) -> list[str]:

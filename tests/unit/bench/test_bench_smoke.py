@@ -92,7 +92,7 @@ def test_the_whole_engine_rate_is_shown_but_not_binding() -> None:
 def test_report_text_names_every_figure_and_verdict() -> None:
     report = _report([2.0, 1.0, 1.5], TARGET_SERIES_PER_S - 1)
     text = format_report(report, checks(report), url="http://127.0.0.1:1", batch_size=50)
-    for expected in ("load average", "median", "evaluate -> events", "r1", "MISSED", "series/s"):
+    for expected in ("load average", "mean", "evaluate -> events", "r1", "MISSED", "series/s"):
         assert expected in text, expected
 
 
