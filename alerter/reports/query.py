@@ -11,12 +11,20 @@ What is read for ``[start, end)``:
   the alert's rule, host and ``role`` label;
 * ``suppression`` rows;
 * pages: the outbox's *trigger* rows (one per person and channel; acknowledge and resolve
-  notifications do not page anyone), queued in the range. A database without the outbox table
-  (before migration 0003) falls back to the incident timeline's ``paged``/``escalated`` events,
-  whose ``actor`` names the person, with channel ``timeline``; those count as delivered.
+  notifications do not page anyone), queued in the range. The person is the row's ``target``;
+  the dispatcher leaves it empty for channels that address the person themselves (PagerDuty), and
+  names them in the request's ``custom_details.responder`` as ``"Name (id)"``, so the id is read
+  from there. A database without the outbox table (before migration 0003) falls back to the
+  incident timeline's ``paged``/``escalated`` events: the person is the ``actor``, else the
+  ``(id)`` in the detail (``"primary Grace Miller (grace) via pagerduty: ..."``), the channel the
+  word after ``via`` (else ``timeline``); those pages count as delivered.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import inspect, or_
 from sqlmodel import Session, col, select
@@ -30,6 +38,9 @@ from alerter.reports.records import AlertFiring, IncidentRow, PageRow, ReportDat
 
 TIMELINE_PAGE_KINDS = ("paged", "escalated")
 TIMELINE_CHANNEL = "timeline"
+_RESPONDER = re.compile(r"\(([a-z][a-z0-9_.-]*)\)$")
+"""The member id at the end of ``"Grace Miller (grace)"`` (ids match MEMBER_ID_PATTERN)."""
+_TIMELINE_PAGE = re.compile(r"\(([a-z][a-z0-9_.-]*)\) via (\S+?):?(?:\s|$)")
 OK = Severity.OK.value
 
 
@@ -96,7 +107,7 @@ def _outbox_pages(session: Session, start: float, end: float) -> tuple[PageRow, 
         .order_by(col(OutboxPage.created_at), col(OutboxPage.id))
     ).all()
     return tuple(
-        PageRow(r.created_at, r.incident_key, r.target, r.channel, r.delivered_at)
+        PageRow(r.created_at, r.incident_key, r.target or _responder(r.request), r.channel, r.delivered_at)
         for r in rows
         if r.request.get("action") == PageAction.TRIGGER.value
     )
@@ -113,4 +124,18 @@ def _timeline_pages(session: Session, start: float, end: float) -> tuple[PageRow
         )
         .order_by(col(IncidentEvent.at), col(IncidentEvent.id))
     ).all()
-    return tuple(PageRow(e.at, key, e.actor or "", TIMELINE_CHANNEL, e.at) for e, key in rows)
+    return tuple(_timeline_page(e, key) for e, key in rows)
+
+
+def _responder(request: Mapping[str, Any]) -> str:
+    """The member id the dispatcher named in the page's details, or ``""`` (a channel page)."""
+    details = request.get("custom_details") or {}
+    found = _RESPONDER.search(str(details.get("responder") or ""))
+    return found.group(1) if found else ""
+
+
+def _timeline_page(event: IncidentEvent, key: str) -> PageRow:
+    found = _TIMELINE_PAGE.search(event.detail)
+    person = event.actor or (found.group(1) if found else "")
+    channel = found.group(2) if found else TIMELINE_CHANNEL
+    return PageRow(event.at, key, person, channel, event.at)

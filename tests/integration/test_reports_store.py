@@ -67,10 +67,13 @@ def obs(fp: str, rule: str, host: str, role: str, state: Severity, at: float, gr
 
 
 def page(store: IncidentStore, key: str, transition: str, target: str, now: float, *, channel: str = "pagerduty",
-         action: PageAction = PageAction.TRIGGER) -> None:  # fmt: skip
+         action: PageAction = PageAction.TRIGGER, responder: str | None = None) -> None:  # fmt: skip
+    """Queue a page as the dispatcher does: ``target`` set for e-mail, the person named in
+    ``custom_details.responder`` for channels that address them themselves (PagerDuty)."""
+    details = {} if responder is None else {"responder": responder}
+    request = PageRequest(action, key, summary=key, source="alerter", custom_details=details)
     with store.transaction() as tx:
-        assert enqueue(tx.session, PageRequest(action, key, summary=key, source="alerter"), transition=transition, channel=channel,
-                       now=now, target=target)  # fmt: skip
+        assert enqueue(tx.session, request, transition=transition, channel=channel, now=now, target=target)
 
 
 def deliver_all(store: IncidentStore, now: float) -> None:
@@ -112,10 +115,10 @@ def build_history(store: IncidentStore) -> None:
     clock.set(MON + DAY + 23 * HOUR)
     b = store.observe(obs("fp1", "disk_full", "db-1", "db", Severity.CRITICAL, clock.now(), "db"), POLICY)
     assert b.key is not None and b.key != a.key
-    page(store, b.key, "opened#0", "grace", clock.now())
+    page(store, b.key, "opened#0", "", clock.now(), responder="Grace Miller (grace)")
     deliver_all(store, clock.now())
     clock.advance(30)
-    page(store, b.key, "renotify#1", "grace", clock.now())
+    page(store, b.key, "renotify#1", "", clock.now(), responder="Grace Miller (grace)")
     deliver_all(store, clock.now())
 
     clock.set(MON + 2 * DAY + 10 * HOUR)
@@ -193,7 +196,12 @@ def test_without_an_outbox_table_pages_come_from_the_timeline(store: IncidentSto
         incident = tx.open_incidents()[0]
         tx.session.add(IncidentEvent(incident_id=incident.id, at=MON + 3 * DAY, kind="paged", actor="grace"))
         tx.session.add(
-            IncidentEvent(incident_id=incident.id, at=MON + 3 * DAY + 10, kind="escalated", actor="anna")
+            IncidentEvent(
+                incident_id=incident.id,
+                at=MON + 3 * DAY + 10,
+                kind="escalated",
+                detail="sub Anna Becker (anna) via email: not acknowledged in 10m",
+            )
         )
         tx.session.add(
             IncidentEvent(incident_id=incident.id, at=MON + 3 * DAY + 20, kind="acknowledged", actor="x")
@@ -203,7 +211,7 @@ def test_without_an_outbox_table_pages_come_from_the_timeline(store: IncidentSto
     pages = read_report_data(store, MON, WEEK_END).pages
     assert [(p.person, p.channel, p.at, p.delivered_at, p.incident_key) for p in pages] == [
         ("grace", "timeline", MON + 3 * DAY, MON + 3 * DAY, incident.key),
-        ("anna", "timeline", MON + 3 * DAY + 10, MON + 3 * DAY + 10, incident.key),
+        ("anna", "email", MON + 3 * DAY + 10, MON + 3 * DAY + 10, incident.key),
     ]
 
 
