@@ -22,6 +22,7 @@ import click
 
 from alerter.clock import Clock, SystemClock
 from alerter.config.load import load_rules
+from alerter.config.maintenance import MaintenanceWindow, load_maintenance
 from alerter.config.oncall import OnCallSpec, load_oncall
 from alerter.config.settings import load_settings
 from alerter.config.web import WebSettings, hash_password, load_web_settings
@@ -46,6 +47,18 @@ def oncall_loader(path: Path) -> Callable[[], OnCallSpec | None]:
     return load
 
 
+def windows_loader(path: Path) -> Callable[[], tuple[MaintenanceWindow, ...]]:
+    """Reads the recurring windows of ``path`` on every call; none if absent or broken."""
+
+    def load() -> tuple[MaintenanceWindow, ...]:
+        if not path.exists():
+            return ()
+        windows, problems = load_maintenance(path)
+        return () if problems else windows
+
+    return load
+
+
 def pagerduty_webhook_handler(
     settings: WebSettings, store: IncidentStore, clock: Clock
 ) -> WebhookHandler | None:
@@ -62,7 +75,12 @@ def pagerduty_webhook_handler(
 
 
 def web_context(
-    db_url: str, settings: WebSettings, rules: Sequence[str], oncall_path: Path, clock: Clock
+    db_url: str,
+    settings: WebSettings,
+    rules: Sequence[str],
+    oncall_path: Path,
+    clock: Clock,
+    maintenance_path: Path | None = None,
 ) -> WebContext:
     """The context of a standalone web server over ``db_url`` (both stores migrate on open)."""
     incidents = IncidentStore(db_url)
@@ -74,6 +92,7 @@ def web_context(
         settings=settings,
         oncall=oncall,
         rule_problems=lambda: load_rules(rules).problems,
+        configured_windows=windows_loader(maintenance_path) if maintenance_path else lambda: (),
         report=StoreReportProvider(incidents, oncall),
         pagerduty_webhook=pagerduty_webhook_handler(settings, incidents, clock),
     )
@@ -97,6 +116,14 @@ def web_context(
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
 @click.option(
+    "--maintenance",
+    "maintenance_path",
+    type=click.Path(path_type=Path),
+    default=Path("rules/maintenance.yaml"),
+    show_default=True,
+    help="The recurring maintenance windows file.",
+)
+@click.option(
     "--oncall",
     "oncall_path",
     type=click.Path(path_type=Path),
@@ -104,7 +131,9 @@ def web_context(
     show_default=True,
     help="The on-call rotation file.",
 )
-def web(config_file: Path | None, db: str | None, host: str, port: int, oncall_path: Path) -> None:
+def web(
+    config_file: Path | None, db: str | None, host: str, port: int, maintenance_path: Path, oncall_path: Path
+) -> None:
     """Serve the web UI and JSON API (incidents, on call, report, rules, maintenance)."""
     import uvicorn
 
@@ -117,7 +146,8 @@ def web(config_file: Path | None, db: str | None, host: str, port: int, oncall_p
         raise click.ClickException(str(exc)) from exc
     if not web_settings.users and not web_settings.tokens:
         click.echo("alerter web: no users or tokens in the web: section: nobody can log in", err=True)
-    ctx = web_context(db or settings.database_url, web_settings, settings.rules, oncall_path, SystemClock())
+    url = db or settings.database_url
+    ctx = web_context(url, web_settings, settings.rules, oncall_path, SystemClock(), maintenance_path)
     uvicorn.run(create_app(ctx), host=host, port=port, log_level="info", proxy_headers=False)
 
 
@@ -131,4 +161,11 @@ def hash_password_command(password: str) -> None:
         raise click.ClickException(str(exc)) from exc
 
 
-__all__ = ["hash_password_command", "oncall_loader", "pagerduty_webhook_handler", "web", "web_context"]
+__all__ = [
+    "hash_password_command",
+    "oncall_loader",
+    "pagerduty_webhook_handler",
+    "web",
+    "web_context",
+    "windows_loader",
+]

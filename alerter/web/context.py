@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from alerter.clock import Clock
+from alerter.config.maintenance import MaintenanceWindow
 from alerter.config.oncall import OnCallSpec
 from alerter.config.web import WebSettings
 from alerter.errors import Problem
@@ -59,6 +60,7 @@ class WebContext:
     * ``oncall``: the current rotation (re-read by the caller as it likes), None if there is none;
     * ``rule_statuses``/``rule_problems``: the running engine's rules and the load errors of the
       rule files (``RuleEngine.statuses``, ``RuleSet.problems``);
+    * ``configured_windows``: the windows of ``rules/maintenance.yaml`` (shown, never ended here);
     * ``report``: None hides the report page (and its API answers 404);
     * ``acknowledge``/``resolve``: None means the incident store's own methods;
     * ``pagerduty_webhook``: ``handle_pagerduty_webhook`` bound by the composition root to the
@@ -74,6 +76,7 @@ class WebContext:
     oncall: Callable[[], OnCallSpec | None] = lambda: None
     rule_statuses: Callable[[], Sequence[RuleStatus]] = lambda: ()
     rule_problems: Callable[[], Sequence[Problem]] = lambda: ()
+    configured_windows: Callable[[], Sequence[MaintenanceWindow]] = lambda: ()
     report: ReportProvider | None = None
     acknowledge: IncidentAction | None = None
     resolve: IncidentAction | None = None

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from sqlmodel import select
 
 from alerter.clock import FakeClock
-from alerter.config.maintenance import MaintenanceWindow
+from alerter.config.maintenance import MaintenanceWindow, Matcher, Recurrence
 from alerter.config.oncall import OnCallSpec, load_oncall
 from alerter.config.web import WebRole, WebSettings, WebToken, WebUser, hash_password
 from alerter.errors import Problem
@@ -602,3 +602,58 @@ async def test_no_secret_appears_in_any_page_or_api_answer(
     for body in recorder.bodies:
         for secret in SECRETS:
             assert secret not in body
+
+
+# -- more edges --------------------------------------------------------------------------------
+
+
+async def test_a_script_in_page_session_acts_over_the_api_with_the_csrf_header(
+    client: httpx.AsyncClient, stores: tuple[IncidentStore, MaintenanceStore], seeded: Seeded
+) -> None:
+    csrf = await login(client, "anna")
+    r = await client.post(f"/api/v1/incidents/{seeded.web}/ack", headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200
+    assert db_status(stores[0], seeded.web) == ("acknowledged", "anna")
+
+
+async def test_markup_in_stored_text_is_escaped(
+    client: httpx.AsyncClient, stores: tuple[IncidentStore, MaintenanceStore]
+) -> None:
+    evil = '<script>alert("x")</script>'
+    key = stores[0].observe(
+        AlertObservation(
+            fingerprint="fp-evil", rule="r", state=Severity.CRITICAL, at=T0, group_key="evil",
+            title=evil, host='h"><img src=x onerror=alert(1)>', labels={"k": evil},
+        ),
+        POLICY,
+    ).key  # fmt: skip
+    assert key is not None
+    await login(client, "manager")
+    for path in ("/incidents", f"/incidents/{key}"):
+        html = (await client.get(path)).text
+        assert "<script>" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+
+
+async def test_windows_from_the_file_are_shown_but_cannot_be_ended(
+    stores: tuple[IncidentStore, MaintenanceStore], clock: FakeClock, seeded: Seeded
+) -> None:
+    nightly = MaintenanceWindow(
+        "nightly-backup", matchers=(Matcher.parse('role="db"'),),
+        recurrence=Recurrence("0 20 * * *", 3600.0, "UTC"), owner="dba", reason="nightly backup",
+    )  # fmt: skip
+    ctx = context(stores, clock, web_settings())
+    ctx.configured_windows = lambda: (nightly,)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(ctx)), base_url="http://t"
+    ) as c:
+        await login(c, "anna")
+        page = await c.get("/maintenance")
+        assert 'data-window-id="nightly-backup" data-source="file"' in page.text
+        assert 'id="end-window-nightly-backup"' not in page.text
+        assert 'id="current-count" data-count="2"' in page.text  # 20:00 UTC: the backup is running
+        api = (await c.get("/api/v1/maintenance/current")).json()
+        assert [(w["id"], w["source"]) for w in api["current"]] == [
+            ("1", "store"),
+            ("nightly-backup", "file"),
+        ]

@@ -22,7 +22,7 @@ def maintenance_view_router(ctx: WebContext, access: Access) -> APIRouter:
 
     @router.get("/current", response_model=MaintenanceOut)
     def current(_who: Viewer) -> MaintenanceOut:
-        return maintenance_view(ctx.maintenance, ctx.clock.now())
+        return maintenance_view(ctx.maintenance, ctx.clock.now(), ctx.configured_windows())
 
     return router
 

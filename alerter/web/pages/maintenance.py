@@ -32,7 +32,7 @@ def maintenance_pages(ctx: WebContext, access: Access, renderer: Renderer) -> AP
 
     def _page(who: Principal, error: str | None = None, code: int = 200) -> HTMLResponse:
         now = ctx.clock.now()
-        view = maintenance_view(ctx.maintenance, now)
+        view = maintenance_view(ctx.maintenance, now, ctx.configured_windows())
         return renderer.page(
             "maintenance.html",
             principal=who,

@@ -1,12 +1,16 @@
 """What the maintenance page shows: the windows active now and those announced for later.
 
-Place in the flow: :class:`~alerter.incidents.maintenance_store.MaintenanceStore` ->
-:mod:`alerter.route.maintenance` (active, next start) -> **here**. The JSON form of the same
+Place in the flow: :class:`~alerter.incidents.maintenance_store.MaintenanceStore` (windows people
+started) and the recurring windows of ``rules/maintenance.yaml`` (kept in git, ended by editing
+the file, so the page offers no end button for them) -> :mod:`alerter.route.maintenance` (active,
+next start) -> **here**. The JSON form of the same
 windows is M1's ``/api/v1/maintenance`` (:mod:`alerter.web.api.maintenance`); this view adds the
 split into current and upcoming and the text people read.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from pydantic import BaseModel
 
@@ -16,7 +20,10 @@ from alerter.route.maintenance import active_at, next_start, schedule_text
 
 
 class WindowView(BaseModel):
+    """``source``: ``store`` (started over the web, API or CLI; can be ended) or ``file``."""
+
     id: str
+    source: str
     hosts: list[str]
     match: list[str]
     schedule: str
@@ -34,9 +41,13 @@ class MaintenanceOut(BaseModel):
     upcoming: list[WindowView]
 
 
-def maintenance_view(store: MaintenanceStore, now: float) -> MaintenanceOut:
-    """Stored windows not over at ``now``: active ones, then announced ones by next start."""
-    views = [_view(w, now) for w in store.windows(now=now)]
+def maintenance_view(
+    store: MaintenanceStore, now: float, configured: Sequence[MaintenanceWindow] = ()
+) -> MaintenanceOut:
+    """Windows not over at ``now`` (stored, then ``configured``): active ones, then announced
+    ones by next start."""
+    views = [_view(w, now, "store") for w in store.windows(now=now)]
+    views += [_view(w, now, "file") for w in configured if w.stops_at is None or w.stops_at > now]
     upcoming = [v for v in views if not v.active]
     return MaintenanceOut(
         current=[v for v in views if v.active],
@@ -44,9 +55,10 @@ def maintenance_view(store: MaintenanceStore, now: float) -> MaintenanceOut:
     )
 
 
-def _view(w: MaintenanceWindow, now: float) -> WindowView:
+def _view(w: MaintenanceWindow, now: float, source: str) -> WindowView:
     return WindowView(
         id=w.id,
+        source=source,
         hosts=list(w.hosts),
         match=[str(m) for m in w.matchers],
         schedule=schedule_text(w),
