@@ -87,17 +87,20 @@ class Seeded:
 
 def seed(store: IncidentStore) -> Seeded:
     """Four incidents in four states, written through the store's own API."""
-    old = store.observe(obs("fp-old", Severity.CRITICAL, T0 - 30 * 86400, "old/prod", "old1"), POLICY).key
+
+    def opened(o: AlertObservation) -> str:
+        key = store.observe(o, POLICY).key
+        assert key is not None
+        return key
+
+    old = opened(obs("fp-old", Severity.CRITICAL, T0 - 30 * 86400, "old/prod", "old1"))
     store.resolve(old, "ben", T0 - 30 * 86400 + 60)
-    web = store.observe(obs("fp-web1", Severity.CRITICAL, T0 - 3600, "web/prod", "web1"), POLICY).key
+    web = opened(obs("fp-web1", Severity.CRITICAL, T0 - 3600, "web/prod", "web1"))
     store.observe(obs("fp-web2", Severity.WARNING, T0 - 3000, "web/prod", "web2"), POLICY)
-    db = store.observe(
-        obs("fp-db1", Severity.WARNING, T0 - 1200, "db/prod", "db1", "replication_lag"), POLICY
-    ).key
+    db = opened(obs("fp-db1", Severity.WARNING, T0 - 1200, "db/prod", "db1", "replication_lag"))
     store.acknowledge(db, "anna", T0 - 600, "looking at it")
-    cache = store.observe(obs("fp-cache1", Severity.CRITICAL, T0 - 7200, "cache/prod", "cache1"), POLICY).key
+    cache = opened(obs("fp-cache1", Severity.CRITICAL, T0 - 7200, "cache/prod", "cache1"))
     store.resolve(cache, "clara", T0 - 1800, "restarted redis")
-    assert web and db and cache and old
     with store.transaction() as tx:
         tx.annotate(web, T0 - 2900, root_cause="web1 disk full: log rotation broken", actor="correlation")
         tx.session.add(
