@@ -15,10 +15,14 @@ from alerter.cli.demo import demo
 from alerter.cli.maintenance import maintenance
 from alerter.cli.oncall import oncall
 from alerter.cli.oncall_sync import oncall_sync
+from alerter.cli.outbox import outbox
+from alerter.cli.replay import replay
+from alerter.cli.report import report
+from alerter.cli.route import route_cmd
 from alerter.cli.rules import rules
 from alerter.cli.rules_test import test as rules_test_command
-from alerter.cli.route import route_cmd
 from alerter.cli.run import run
+from alerter.cli.web import hash_password_command, web
 
 rules.add_command(rules_test_command)
 
@@ -40,4 +44,9 @@ main.add_command(demo)
 main.add_command(maintenance)
 main.add_command(oncall)
 main.add_command(oncall_sync)
+main.add_command(outbox)
 main.add_command(route_cmd)
+main.add_command(replay)
+main.add_command(report)
+main.add_command(web)
+main.add_command(hash_password_command)

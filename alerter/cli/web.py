@@ -14,16 +14,14 @@ engine's ``RuleEngine.statuses``. Examples::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
+from alerter.app import oncall_loader, pagerduty_webhook_handler, windows_loader
 from alerter.clock import Clock, SystemClock
 from alerter.config.load import load_rules
-from alerter.config.maintenance import MaintenanceWindow, load_maintenance
-from alerter.config.oncall import OnCallSpec, load_oncall
 from alerter.config.settings import load_settings
 from alerter.config.web import WebSettings, hash_password, load_web_settings
 from alerter.errors import ConfigError
@@ -31,47 +29,6 @@ from alerter.incidents.maintenance_store import MaintenanceStore
 from alerter.incidents.store import IncidentStore
 from alerter.web.context import WebContext
 from alerter.web.report_provider import StoreReportProvider
-from alerter.web.webhooks import WebhookHandler, incident_store_sink
-from integrations.pagerduty.webhooks import SeenWebhooks, handle_pagerduty_webhook
-
-
-def oncall_loader(path: Path) -> Callable[[], OnCallSpec | None]:
-    """Reads ``path`` on every call (so an edit shows at once); None if absent or broken."""
-
-    def load() -> OnCallSpec | None:
-        if not path.exists():
-            return None
-        spec, problems = load_oncall(path)
-        return None if problems else spec
-
-    return load
-
-
-def windows_loader(path: Path) -> Callable[[], tuple[MaintenanceWindow, ...]]:
-    """Reads the recurring windows of ``path`` on every call; none if absent or broken."""
-
-    def load() -> tuple[MaintenanceWindow, ...]:
-        if not path.exists():
-            return ()
-        windows, problems = load_maintenance(path)
-        return () if problems else windows
-
-    return load
-
-
-def pagerduty_webhook_handler(
-    settings: WebSettings, store: IncidentStore, clock: Clock
-) -> WebhookHandler | None:
-    """``handle_pagerduty_webhook`` bound to the configured secrets, a redelivery memory and the
-    store sink; None when no secret is configured (the route then answers 404)."""
-    if not settings.pagerduty_webhook_secrets:
-        return None
-    return partial(
-        handle_pagerduty_webhook,
-        secrets=settings.pagerduty_webhook_secrets,
-        seen=SeenWebhooks(clock),
-        apply=incident_store_sink(store),
-    )
 
 
 def web_context(

@@ -18,10 +18,11 @@ Outbox tokens are derived from the incident's occurrence and each step's planned
 persisted escalation state fixes; so a re-run batch or a restarted engine produces the same
 tokens, and the outbox's unique constraint turns a repeat into a no-op.
 
-PagerDuty: one trigger per incident occurrence (``target`` none: the PagerDuty service's
-escalation policy addresses the people); later steps on that channel are recorded, not sent (see
-:mod:`alerter.route.escalation`). E-mail pages go to a person (``target`` = member id; the app
-registers one pager per member); webhook (Slack) pages go to the room and name the person.
+PagerDuty: one trigger per incident occurrence (the PagerDuty service's escalation policy
+addresses the people); later steps on that channel are recorded, not sent (see
+:mod:`alerter.route.escalation`). Every row names the person paged (``target`` = member id):
+e-mail reaches them through a personal pager (the app registers one per member), PagerDuty and
+webhook (Slack) channels through the channel's own pager, with the person in the details.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from typing import Protocol
 from sqlmodel import col, select
 
 from alerter.config.oncall import Member
-from alerter.config.routing import ChannelType, RoutingConfig
+from alerter.config.routing import RoutingConfig
 from alerter.incidents.escalation_tables import Escalation
 from alerter.incidents.lifecycle import Transition
 from alerter.incidents.records import Applied, IncidentRecord
@@ -213,7 +214,6 @@ class Dispatcher:
         occurrence: int,
     ) -> Dispatched:
         queued = recorded = 0
-        channels = self._routing.policy.channels
         for intent in intents:
             who = _who(intent.target)
             kind = "paged" if intent.send else "escalation"
@@ -227,13 +227,9 @@ class Dispatcher:
             recorded += 1
             if not intent.send:
                 continue
-            channel = channels.get(intent.channel)
-            person = isinstance(intent.target, Member)
-            target = (
-                intent.target.id
-                if person and channel is not None and channel.type is ChannelType.EMAIL
-                else None
-            )  # type: ignore[union-attr]
+            # the person paged, on every channel: the outbox row says who (reports, the UI), and
+            # the deliverer uses a personal pager ("email:eva") where one exists, else the channel's
+            target = intent.target.id if isinstance(intent.target, Member) else None
             token = transition_token(
                 f"{intent.step.value}:{intent.level.value}@{int(intent.due_at)}", occurrence
             )
@@ -259,6 +255,7 @@ class Dispatcher:
             "affected_host_count": len(hosts),
             "root_cause": record.root_cause,
             "responder": _who(intent.target),
+            "responder_id": intent.target.id if isinstance(intent.target, Member) else None,
             "step": intent.step.value,
             "why": intent.reason,
             "labels": dict(labels),

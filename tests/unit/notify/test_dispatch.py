@@ -21,7 +21,7 @@ from alerter.notify.inbound import IncidentUpdate, UpdateKind
 from alerter.pipeline import Pipeline
 
 RULES = Path(__file__).resolve().parents[3] / "rules"
-T0 = 1_767_862_800.0  # Thursday 2026-01-08 09:00 UTC, inside the shipped rotation
+T0 = 1_767_862_800.0  # Thursday 2026-01-08 09:00 UTC: rules/oncall.yaml has anna primary, ben sub
 LABELS = {"host": "api-prod-02", "env": "prod", "role": "api", "team": "platform"}
 
 
@@ -74,7 +74,7 @@ def test_a_paging_incident_triggers_pagerduty_once_for_the_primary(store, routin
     result = pipeline.process([cpu("critical", T0)], T0)
     assert [d.pages for d in result.decisions] == [True]
     key = only_key(store)
-    assert rows(store) == [("pagerduty", "", f"primary:primary@{int(T0)}#0", "trigger")]
+    assert rows(store) == [("pagerduty", "anna", f"primary:primary@{int(T0)}#0", "trigger")]
     with store.transaction() as tx:
         (row,) = tx.session.exec(select(OutboxRow)).all()
         details = row.request["custom_details"]
@@ -93,7 +93,7 @@ def test_unacknowledged_escalates_to_the_sub_then_the_final_target_then_renotifi
     assert len(rows(store)) == 1  # 10 minutes not yet over
     pipeline.process([cpu("critical", T0 + 600)], T0 + 600)
     # the sub: PagerDuty escalates by itself (recorded), the Slack room is told
-    assert rows(store)[1:] == [("ops-slack", "", f"sub:sub@{int(T0 + 600)}#0", "trigger")]
+    assert rows(store)[1:] == [("ops-slack", "ben", f"sub:sub@{int(T0 + 600)}#0", "trigger")]
     pipeline.process([cpu("critical", T0 + 1200)], T0 + 1200)
     assert rows(store)[2:] == [("platform-leads", "", f"final:final@{int(T0 + 1200)}#0", "trigger")]
     kinds = timeline_kinds(store, only_key(store))
@@ -108,8 +108,8 @@ def test_an_ack_stops_escalation_and_is_sent_where_the_pages_went(store, routing
     key = only_key(store)
     store.run(lambda tx: dispatcher.acknowledge(tx, key, "eva", T0 + 700))
     assert rows(store)[2:] == [
-        ("ops-slack", "", "acknowledged#0", "acknowledge"),
-        ("pagerduty", "", "acknowledged#0", "acknowledge"),
+        ("ops-slack", "ben", "acknowledged#0", "acknowledge"),
+        ("pagerduty", "anna", "acknowledged#0", "acknowledge"),
     ]
     for t in (T0 + 1200, T0 + 3000, T0 + 6000):
         pipeline.process([cpu("critical", t)], t)
