@@ -225,7 +225,7 @@ class PagingWorld:
     slack: SlackReceiver
     leads: RecordingPager
     pagers: Mapping[str, Pager]
-    tick: float = 10.0
+    tick: float = 30.0
     seen: list[Seen] = field(default_factory=list)
     engine: Engine = field(init=False)
     scheduler: VirtualScheduler = field(init=False)
@@ -314,7 +314,7 @@ async def open_world(
     prod: Sequence[str] = (),
     stg: Sequence[str] = (),
     start: float = T0,
-    tick: float = 10.0,
+    tick: float = 30.0,
     rate_limit: int = 120,
 ) -> AsyncIterator[PagingWorld]:
     """A world with ``prod`` and ``stg`` hosts (healthy until told otherwise), at ``start``.

@@ -22,7 +22,7 @@ async def test_prod_critical_pages_the_primary_once_and_stg_does_not_page(tmp_pa
             # host_cpu_high: critical at the first 30 s evaluation, firing after for: 2m
             .want("pagerduty", "trigger", "web-prod-01", between=(T0 + 120, T0 + 210), responder=ANNA)
             .at(T0 + 300, ack("web-prod-01", "anna"))
-            .want("pagerduty", "acknowledge", "web-prod-01", between=(T0 + 300, T0 + 310))
+            .want("pagerduty", "acknowledge", "web-prod-01", between=(T0 + 300, T0 + 330))
         )
         await timeline.run(until=T0 + 900)
         assert timeline.check() == []
