@@ -46,7 +46,7 @@ from alerter.incidents.tables import Incident
 from alerter.notify.pager import Delivery, Outcome, Pager, PageRequest
 from alerter.source.static import Point, StaticSource
 from integrations.pagerduty import PagerDutyPager
-from integrations.pagerduty.fake import FakePagerDuty
+from integrations.pagerduty.fake import FakePagerDuty, Fault
 from integrations.webhook import WebhookPager
 
 REPO = Path(__file__).resolve().parents[2]
@@ -227,6 +227,7 @@ class PagingWorld:
     pagers: Mapping[str, Pager]
     tick: float = 30.0
     seen: list[Seen] = field(default_factory=list)
+    before_delivery: list[Callable[[PagingWorld, float], None]] = field(default_factory=list)
     engine: Engine = field(init=False)
     scheduler: VirtualScheduler = field(init=False)
     _fake_seen: int = 0
@@ -254,6 +255,8 @@ class PagingWorld:
             step = min(self.clock.now() + self.tick, t)
             self.fleet.emit_until(step)
             await self.scheduler.run_until(step)
+            for hook in self.before_delivery:
+                hook(self, step)
             await self.engine.deliverer.run_once(step)
             self._collect(step)
 
@@ -295,12 +298,18 @@ class PagingWorld:
             records = [tx.incident(k) for k in keys]
         return [r for r in records if r is not None]
 
+    def keys(self) -> dict[str, str]:
+        """Host -> the key of the (one) incident about it. Raises LookupError if a host has several."""
+        out: dict[str, str] = {}
+        for record in self.incidents():
+            for host in {a.host for a in record.alerts if a.host}:
+                if out.setdefault(host, record.key) != record.key:
+                    raise LookupError(f"several incidents about {host}: {out[host]}, {record.key}")
+        return out
+
     def key_of(self, host: str) -> str:
         """The key of the (one) incident about ``host``."""
-        keys = {r.key for r in self.incidents() if any(a.host == host for a in r.alerts)}
-        if len(keys) != 1:
-            raise LookupError(f"{len(keys)} incidents about {host}: {sorted(keys)}")
-        return keys.pop()
+        return self.keys()[host]
 
     def timeline(self, key: str) -> list[TimelineEntry]:
         with self.engine.store.transaction() as tx:
@@ -335,6 +344,40 @@ async def open_world(
             await pd.aclose()
             await hook.aclose()
         assert fake.violations == []
+
+
+# -- PagerDuty outages -----------------------------------------------------------------------
+
+
+@dataclass
+class Outage:
+    """PagerDuty down from ``start`` to ``end``: every request in between fails with the next
+    fault of ``faults`` (503, dropped connection, timeout...), round robin.
+
+    The fake's faults are per request, so before each delivery run that will send to PagerDuty
+    (a PagerDuty row due and the channel not paused) exactly one fault is injected: the sender
+    sends one request per run then pauses the channel (it stops a lane at the first failure).
+    ``injected`` counts them; a fault injected but not used would leak past the outage, which
+    :meth:`unused` shows.
+    """
+
+    start: float
+    end: float
+    faults: Sequence[Fault]
+    injected: int = 0
+
+    def __call__(self, world: PagingWorld, now: float) -> None:
+        if not self.start <= now < self.end:
+            return
+        paused = world.engine.deliverer.paused_until("pagerduty")
+        if paused is not None and paused > now:
+            return
+        if any(e.channel == "pagerduty" for e in world.engine.outbox.due(now, 1000)):
+            world.fake.inject(self.faults[self.injected % len(self.faults)])
+            self.injected += 1
+
+    def unused(self, world: PagingWorld) -> int:
+        return self.injected - sum(1 for r in world.fake.received if r.fault is not None)
 
 
 # -- the timeline language -------------------------------------------------------------------
