@@ -8,7 +8,9 @@ the shipped ``rules/`` -> :func:`alerter.replay.build_engine` with the
 ``app.compose`` wires: incidents, escalation and outbox pages in one transaction), on a
 :class:`~alerter.evaluate.virtual.VirtualScheduler` -> the incident store the web app reads. The
 app's acknowledge/resolve go through the dispatcher as in ``alerter run``, so an ack from the
-browser queues the acknowledge follow-up pages.
+browser queues the acknowledge follow-up pages. The outbox is sent every 30 s of virtual time, as
+live mode's sender does, by the real ``PagerDutyPager`` to the faithful fake PagerDuty on loopback;
+the other channels (Slack, e-mail) have no outside system here, so their pages wait in the outbox.
 
 Chromium runs headless as root with ``--no-sandbox``, a fresh profile, and everything that would
 reach the (closed) network turned off. selenium is handed the driver and browser paths, so
@@ -22,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import shutil
+import random
 import socket
 import threading
 from collections.abc import Iterator
@@ -54,7 +56,9 @@ from alerter.evaluate.virtual import VirtualScheduler
 from alerter.incidents.maintenance_store import MaintenanceStore
 from alerter.incidents.records import Applied
 from alerter.incidents.store import IncidentStore
+from alerter.notify.delivery import Deliverer, DeliveryReport
 from alerter.notify.dispatch import Dispatcher
+from alerter.notify.outbox import Outbox
 from alerter.replay import build_engine
 from alerter.route.maintenance import RefreshingBook
 from alerter.source.static import StaticSource
@@ -62,6 +66,8 @@ from alerter.web.app import create_app
 from alerter.web.context import WebContext
 from alerter.web.report_provider import StoreReportProvider
 from alerter.web.server import WebServer
+from integrations.pagerduty import PagerDutyPager
+from integrations.pagerduty.fake import FakePagerDuty
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
@@ -107,6 +113,8 @@ class Person:
 VIEWER = Person("manager", "manager-browser-password", WebRole.VIEWER)
 RESPONDER = Person("anna", "anna-browser-password", WebRole.RESPONDER)
 SESSION_SECRET = "browser-tests-session-secret-0123456789"
+ROUTING_KEY = "0123456789abcdef0123456789abcdef"
+DELIVERY_TICK = 30.0
 
 
 @dataclass
@@ -118,7 +126,12 @@ class Replayed:
     rules: RuleSet
     engine: RuleEngine
     dispatcher: Dispatcher
+    pagerduty: FakePagerDuty
     end: float
+
+    def deliver(self, now: float) -> DeliveryReport:
+        """Send what the outbox holds at ``now``, as live mode's sender would (own event loop)."""
+        return asyncio.run(_deliver_once(self.store, self.pagerduty, now))
 
 
 @dataclass
@@ -134,8 +147,9 @@ class Site:
         return self.ctx.clock.now()
 
 
-def _replay(db_url: str) -> Replayed:
-    """Replay the demo slice through the wiring ``app.compose`` uses, with the dispatcher paging."""
+def _replay(db_url: str, pagerduty: FakePagerDuty, clock: FakeClock) -> Replayed:
+    """Replay the demo slice through the wiring ``app.compose`` uses, with the dispatcher paging
+    and the outbox sent to ``pagerduty`` every :data:`DELIVERY_TICK` seconds of ``clock``."""
     demo = generate(start=DEMO_START, duration=REPLAY_END - DEMO_START)
     store, maintenance = IncidentStore(db_url), MaintenanceStore(db_url)
     maintenance.start(STG_WINDOW, by="anna", now=DEMO_START)
@@ -146,7 +160,6 @@ def _replay(db_url: str) -> Replayed:
     rules = load_rules([RULES])
     problems = [*p1, *p2, *p3, *p4, *rules.problems]
     assert policy is not None and routing is not None and not problems, problems
-    clock = FakeClock(DEMO_START)
     book = RefreshingBook(lambda now: maintenance.windows(now=now), refresh=15.0, fixed=fixed)
     dispatcher = Dispatcher(routing, incident_url=lambda key: f"http://127.0.0.1/incidents/{key}")
     wiring = build_engine(
@@ -154,8 +167,27 @@ def _replay(db_url: str) -> Replayed:
         topology=topology, suppressor=book.reason, deliver=dispatcher.deliver,
     )  # fmt: skip
     wiring.engine.apply(rules.rules)
-    asyncio.run(VirtualScheduler(wiring.engine, clock, Timing(2.0, seed="alerter")).run_until(REPLAY_END))
-    return Replayed(store, maintenance, rules, wiring.engine, dispatcher, REPLAY_END)
+    scheduler = VirtualScheduler(wiring.engine, clock, Timing(2.0, seed="alerter"))
+    asyncio.run(_run_and_deliver(scheduler, store, pagerduty, clock))
+    return Replayed(store, maintenance, rules, wiring.engine, dispatcher, pagerduty, REPLAY_END)
+
+
+async def _run_and_deliver(
+    scheduler: VirtualScheduler, store: IncidentStore, pagerduty: FakePagerDuty, clock: FakeClock
+) -> None:
+    async with PagerDutyPager(SecretStr(ROUTING_KEY), base_url=pagerduty.url, timeout=5.0) as pager:
+        deliverer = Deliverer(Outbox(store), {"pagerduty": pager}, clock, rng=random.Random(0))
+        t = clock.now()
+        while t < REPLAY_END:
+            t = min(t + DELIVERY_TICK, REPLAY_END)
+            await scheduler.run_until(t)
+            await deliverer.run_once(t)
+
+
+async def _deliver_once(store: IncidentStore, pagerduty: FakePagerDuty, now: float) -> DeliveryReport:
+    async with PagerDutyPager(SecretStr(ROUTING_KEY), base_url=pagerduty.url, timeout=5.0) as pager:
+        deliverer = Deliverer(Outbox(store), {"pagerduty": pager}, FakeClock(now), rng=random.Random(0))
+        return await deliverer.run_once(now)
 
 
 def web_settings() -> WebSettings:
@@ -225,10 +257,13 @@ class BackgroundServer:
 @pytest.fixture(scope="session")
 def replayed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replayed]:
     path = tmp_path_factory.mktemp("browser") / "alerter.db"
-    result = _replay(f"sqlite:///{path}")
-    yield result
-    result.store.close()
-    result.maintenance.close()
+    clock = FakeClock(DEMO_START)
+    with FakePagerDuty(clock=clock) as pagerduty:
+        result = _replay(f"sqlite:///{path}", pagerduty, clock)
+        yield result
+        result.store.close()
+        result.maintenance.close()
+        assert pagerduty.violations == []
 
 
 @pytest.fixture(scope="session")
@@ -334,14 +369,14 @@ class Browser:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{name}.png"
         shot = self.driver.execute_cdp_cmd(
-            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": self._page_clip()}
+            "Page.captureScreenshot",
+            {"format": "png", "captureBeyondViewport": True, "clip": self._page_clip()},
         )
         path.write_bytes(base64.b64decode(shot["data"]))
         if name in README_PAGES and os.environ.get(UPDATE_ENV) == "1":
+            # the window only (what a reader sees first), which keeps the PNG under ~200 kB
             README_SHOTS.mkdir(parents=True, exist_ok=True)
-            window = ARTIFACTS / f"{name}-window.png"
-            assert self.driver.save_screenshot(str(window)), f"no screenshot of {name}"
-            shutil.copyfile(window, README_SHOTS / f"{name}.png")
+            assert self.driver.save_screenshot(str(README_SHOTS / f"{name}.png")), f"no screenshot of {name}"
         return path
 
     def _page_clip(self) -> dict[str, float]:

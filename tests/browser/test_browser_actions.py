@@ -12,6 +12,7 @@ from alerter.incidents.outbox_tables import OutboxPage
 from alerter.incidents.records import IncidentRecord
 from alerter.incidents.tables import Incident
 from alerter.notify.pager import PageAction
+from integrations.pagerduty.fake import AlertStatus
 from tests.browser.conftest import RESPONDER, VIEWER, Browser, Site
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
@@ -82,7 +83,10 @@ def test_viewer_cannot_acknowledge(browser: Browser, site: Site) -> None:
 
     # a form forged in the page: first without the CSRF token, then with the viewer's own
     csrf = browser.find("#logout-form input[name=csrf_token]").get_attribute("value") or ""
-    for fields, why in (({"note": "forged"}, "CSRF token"), ({"csrf_token": csrf, "note": "forged"}, "viewer")):
+    for fields, why in (
+        ({"note": "forged"}, "CSRF token"),
+        ({"csrf_token": csrf, "note": "forged"}, "viewer"),
+    ):
         old = browser.find("html")
         browser.driver.execute_script(FORGE, f"/incidents/{key}/ack", fields)
         browser.wait_stale(old)
@@ -97,6 +101,9 @@ def test_responder_acknowledges_through_the_form(browser: Browser, site: Site) -
     key = triggered_paged_incident(site)
     pages_before = outbox(site, key)
     assert any(p.request.get("action") == PageAction.TRIGGER.value for p in pages_before)
+    pagerduty = site.replayed.pagerduty
+    alert = pagerduty.alert(key)
+    assert alert is not None and alert.status is AlertStatus.TRIGGERED
     browser.login(RESPONDER, f"/incidents/{key}")
     assert browser.find("#incident").get_attribute("data-status") == "triggered"
     browser.find("#ack-note").send_keys("looking at it")
@@ -119,6 +126,13 @@ def test_responder_acknowledges_through_the_form(browser: Browser, site: Site) -
     assert new and {p.channel for p in new} == paged_channels
     assert all(p.request.get("action") == PageAction.ACKNOWLEDGE.value for p in new)
     assert all(p.transition.startswith("acknowledged") and p.status == "pending" for p in new)
+
+    # the sender takes the follow-up to PagerDuty, which acknowledges its alert too
+    site.replayed.deliver(site.now)
+    alert = pagerduty.alert(key)
+    assert alert is not None and alert.status is AlertStatus.ACKNOWLEDGED
+    sent = [p for p in outbox(site, key) if p.id in {n.id for n in new} and p.channel == "pagerduty"]
+    assert sent and all(p.status == "delivered" for p in sent)
 
 
 def test_logout_ends_the_session(browser: Browser) -> None:

@@ -29,7 +29,9 @@ def test_incident_list_counts_are_the_databases(browser: Browser, site: Site) ->
     browser.assert_no_error()
     rows = incidents(site)
     open_rows = [i for i in rows if i.status != "resolved"]
-    recent = [i for i in rows if i.resolved_at is not None and i.resolved_at >= site.now - site.ctx.recent_window]
+    recent = [
+        i for i in rows if i.resolved_at is not None and i.resolved_at >= site.now - site.ctx.recent_window
+    ]
     assert len(open_rows) >= 2 and len(recent) >= 5, "the replay should leave incidents open and resolved"
 
     assert browser.count("#open-count") == len(open_rows)
@@ -105,7 +107,9 @@ def test_report_totals_are_the_reports_and_the_databases(browser: Browser, site:
     charts = browser.find_all("#report-charts img")
     assert charts, "the report shows no charts"
     for img in charts:
-        drawn = browser.driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", img)
+        drawn = browser.driver.execute_script(
+            "return arguments[0].complete && arguments[0].naturalWidth", img
+        )
         assert drawn, f"chart {img.get_attribute('id')} did not load"
     browser.shoot("report")
 
