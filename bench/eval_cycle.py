@@ -4,21 +4,24 @@ Not part of the alert flow: it measures it. A private ``influxd`` (or ``--influx
 with :mod:`bench.influx_load`'s fleet (10 minutes of 10 s data; the load is timed apart), then
 ``--cycles`` full cycles run through the production path: :meth:`RuleEngine.run` with every rule
 of ``bench/rules/`` at one instant, i.e. ONE batched :class:`InfluxMetricSource` round trip, then
-``evaluate`` per rule. Each cycle is split into
+``evaluate`` per rule. Each cycle is split into (wall time)
 
 * **influxd**: HTTP request sent -> answer fully received (query, JSON encoding, gzip, loopback);
-* **decode**: gunzip + ``json`` of the answer (CPU, timed inside the response object);
-* **parse**: the rest of ``source.query`` (answer -> ``Series``, statement pinning, httpx; wall);
-* **evaluate**: the pure ``evaluate`` step of every rule (CPU, via RuleEngine's ``evaluate`` hook);
-* **other**: the rest of ``RuleEngine.run`` (bookkeeping, handing events to the sink).
+* **engine**: the client's work after the answer arrived, plus ``evaluate``;
+* **other**: the rest of ``RuleEngine.run`` (bookkeeping, handing events to the sink);
+
+and the engine part's CPU time into **decode** (gunzip + ``json``, timed inside the response
+object), **parse** (the client's other CPU: answer -> ``Series``, httpx, statement pinning) and
+**evaluate** (through RuleEngine's ``evaluate`` hook), with the garbage collections' share.
 
 The engine part alone is then measured on one core with no I/O (``--rounds`` times, CPU time):
-the captured StatementResults replayed through ``evaluate`` is the figure held against the target
-of 300,000 series-evaluations/s; the captured answers replayed through JSON decode and the
-client's parser are shown beside it, and the three together against the same rate (not binding). A whole cycle must stay well
-inside the rules' 30 s interval (worst steady cycle <= 10 s). Exit status 1 when a target is
-missed (``--no-check``: print only). Cycles step 30 s apart through the second half of the
-loaded window so the rules' longest look-back (5m) always sees full data.
+the captured StatementResults replayed through ``evaluate`` is the figure held against the
+target of 300,000 series-evaluations/s; the captured answers replayed through JSON decode and
+the client's parser are shown beside it, and the three together against the same rate (not
+binding). A whole cycle must stay well inside the rules' 30 s interval (worst steady cycle
+<= 10 s). Exit status 1 when a binding target is missed (``--no-check``: print only). Cycles
+step 30 s apart through the second half of the loaded window so the rules' longest look-back
+(5m) always sees full data.
 
     .venv/bin/python bench/eval_cycle.py                         # full size, private influxd
     .venv/bin/python bench/eval_cycle.py --hosts 20 --cycles 2   # a quick look
