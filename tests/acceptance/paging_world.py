@@ -83,11 +83,23 @@ class Fleet:
     test says "web-prod-01 runs hot from T0+60" and the samples follow.
     """
 
-    def __init__(self, hosts: Mapping[str, str], start: float, *, role: str = "web") -> None:
+    def __init__(
+        self,
+        hosts: Mapping[str, str],
+        start: float,
+        *,
+        role: str = "web",
+        plan: Iterable[tuple[str, float, float]] = (),
+    ) -> None:
+        """``plan``: ``(host, level, from)`` changes known in advance (a restarted process
+        regenerates the same samples, also those before its start)."""
         self.source = StaticSource()
         self._tags = {h: {"host": h, "role": role, "env": env} for h, env in hosts.items()}
         self._levels: dict[str, list[tuple[float, float]]] = {h: [(float("-inf"), HEALTHY)] for h in hosts}
-        self._emitted = start - 300.0  # five minutes of healthy history before the start
+        self._emitted = float("-inf")
+        for host, level, at in plan:
+            self.set(host, level, at)
+        self._emitted = start - 300.0  # five minutes of history before the start
         self.emit_until(start)
 
     def set(self, host: str, level: float, at: float) -> None:
