@@ -55,6 +55,7 @@ from alerter.notify.outbox import Outbox
 from alerter.notify.pager import Pager
 from alerter.replay import EngineWiring, build_engine
 from alerter.route.maintenance import RefreshingBook
+from alerter.selfmetrics import MetricWriter, SelfMetrics, oncall_recipients, outbox_stats
 from alerter.source import MetricSource
 from alerter.web.app import create_app
 from alerter.web.context import WebContext
@@ -192,6 +193,7 @@ class Engine:
     outbox: Outbox
     deliverer: Deliverer
     reloader: RuleReloader
+    metrics: SelfMetrics | None = None
 
     @property
     def rules(self) -> RuleEngine:
@@ -214,6 +216,7 @@ def compose(
     *,
     sink: EventSink | None = None,
     policies: Policies | None = None,
+    metrics_writer: MetricWriter | None = None,
 ) -> Engine:
     """Wire the whole engine on ``settings``; load the rules (raises ConfigError if invalid).
 
@@ -229,6 +232,20 @@ def compose(
     dispatcher = Dispatcher(
         policies.routing, source=settings.engine_name, incident_url=lambda key: f"{public}/incidents/{key}"
     )
+    outbox = Outbox(store)
+    metrics = None
+    if metrics_writer is not None:
+        specs = list(policies.routing.rotations.values())
+        metrics = SelfMetrics(
+            metrics_writer,
+            clock,
+            interval=60.0,
+            rules=lambda: wiring.engine.statuses(),
+            outbox=lambda: outbox_stats(outbox.counts()),
+            recipients=oncall_recipients(specs[0]) if len(specs) == 1 else None,
+        )
+        source = metrics.source(source)
+        sink = metrics if sink is None else FanoutSink(sink, metrics)
     wiring = build_engine(
         source,
         store,
@@ -239,12 +256,12 @@ def compose(
         sink=sink,
         deliver=dispatcher.deliver,
         name=settings.engine_name,
+        on_batch=None if metrics is None else metrics.observe_batch,
     )
     reloader = RuleReloader(settings.rules, wiring.engine, clock)
     reloader.load_initial()
     restored = store.restart_state().series_states
     wiring.engine.restore_states({k: v for k, v in restored.items() if not k.startswith("correlation:")})
-    outbox = Outbox(store)
     return Engine(
         settings,
         clock,
@@ -257,6 +274,7 @@ def compose(
         outbox,
         Deliverer(outbox, pagers, clock),
         reloader,
+        metrics,
     )
 
 
@@ -389,6 +407,8 @@ async def run_live(
     scheduler.every("reload", settings.reload_interval, engine.reloader.poll)
     scheduler.every("escalation", 15.0, engine.escalate)
     scheduler.every("maintenance-expiry", 60.0, lambda: engine.maintenance.expire(clock.now()))
+    if engine.metrics is not None:
+        scheduler.every("selfmetrics", engine.metrics.interval, engine.metrics.tick_soon)
     scheduler.start()
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -403,6 +423,8 @@ async def run_live(
             loop.remove_signal_handler(signal.SIGHUP)
         await scheduler.aclose()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if engine.metrics is not None:
+            await engine.metrics.aclose()
 
 
 async def warm_then_run(
@@ -426,7 +448,13 @@ async def warm_then_run(
     if warm_from is not None:
         states = await warm_up(settings, source, sinks, warm_from, SystemClock().now())
     clock = SystemClock()
-    engine = compose(settings, clock, source, pagers(policies), sink=sinks(clock), policies=policies)
+    writer = None
+    if settings.selfmetrics_database:
+        writer = influx_source(settings.influx, settings.selfmetrics_database)
+        await writer.create_database(settings.selfmetrics_database)
+    engine = compose(
+        settings, clock, source, pagers(policies), sink=sinks(clock), policies=policies, metrics_writer=writer
+    )
     try:
         if on_live:
             on_live(engine)
@@ -436,6 +464,8 @@ async def warm_then_run(
         await run_live(engine, stop=stop, saved_states=states, web=web)
     finally:
         engine.close()
+        if writer is not None:
+            await writer.aclose()
 
 
 def printing_sink(out: TextIO, counts: CountingSink | None = None) -> SinkFactory:

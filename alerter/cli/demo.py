@@ -92,6 +92,7 @@ def demo(
             config_dir=str(rules_dir),
             influx=InfluxSettings(url=server.url, database=DEMO_DATABASE),
             database_url=f"sqlite:///{database}",
+            selfmetrics_database="alerter_self",
             web=demo_web_settings(password := secrets.token_urlsafe(9)),
         )
         web = None
