@@ -35,9 +35,9 @@ import pytest
 from pydantic import SecretStr
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
+from selenium.webdriver import Chrome
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -291,17 +291,19 @@ def chromium_options(profile: Path) -> webdriver.ChromeOptions:
         f"--window-size={WINDOW[0]},{WINDOW[1]}",
     ):
         options.add_argument(flag)
+    # the console: a CSP violation or a stylesheet/chart that failed to load shows up here
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return options
 
 
 @pytest.fixture(scope="session")
-def chrome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+def chrome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chrome]:
     """One headless Chromium for the session (each test starts with no cookies)."""
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed: apt-get install chromium chromium-driver")
     os.environ["SE_OFFLINE"] = "true"  # selenium-manager must never try the network
-    driver = webdriver.Chrome(
+    driver = Chrome(
         service=Service(str(CHROMEDRIVER)), options=chromium_options(tmp_path_factory.mktemp("chromium"))
     )
     driver.set_page_load_timeout(WAIT)
@@ -314,7 +316,7 @@ def chrome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
 class Browser:
     """The driver with the few moves the tests make: open, log in, find, wait, screenshot."""
 
-    def __init__(self, driver: WebDriver, site: Site) -> None:
+    def __init__(self, driver: Chrome, site: Site) -> None:
         self.driver = driver
         self.site = site
 
@@ -362,6 +364,13 @@ class Browser:
         assert not self.find_all("#error-code"), self.find("#error-detail").text
         assert not self.find_all("#error-message"), self.find("#error-message").text
         assert self.find_all("#main-nav")
+        console = [e["message"] for e in self.console() if e["level"] in ("SEVERE", "WARNING")]
+        assert not console, console
+
+    def console(self) -> list[dict[str, str]]:
+        """The browser console's entries since the last call (each entry is read once)."""
+        entries: list[dict[str, str]] = self.driver.get_log("browser")
+        return entries
 
     def shoot(self, name: str) -> Path:
         """Save the whole page as ``test-artifacts/screenshots/<name>.png`` (and, for the README's
@@ -395,7 +404,9 @@ def _stale(element: WebElement) -> bool:
 
 
 @pytest.fixture
-def browser(chrome: WebDriver, site: Site) -> Browser:
+def browser(chrome: Chrome, site: Site) -> Browser:
     """The session's Chromium, logged out (every cookie of every path cleared)."""
     chrome.execute_cdp_cmd("Network.clearBrowserCookies", {})
-    return Browser(chrome, site)
+    browser = Browser(chrome, site)
+    browser.console()  # what earlier tests left in the console is theirs
+    return browser

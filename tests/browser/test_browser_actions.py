@@ -92,6 +92,7 @@ def test_viewer_cannot_acknowledge(browser: Browser, site: Site) -> None:
         browser.wait_stale(old)
         assert browser.find("#error-code").text == "403"
         assert why in browser.find("#error-detail").text
+        assert any("403" in e["message"] for e in browser.console()), "the refusal is not in the console"
         browser.shoot(f"viewer-ack-refused-{'with' if 'csrf_token' in fields else 'without'}-csrf")
     assert record(site, key) == before
     assert outbox(site, key) == pages_before

@@ -5,12 +5,14 @@ by ``alerter.reports`` over the same store). A screenshot of each page is saved.
 from __future__ import annotations
 
 import pytest
+from selenium.webdriver.support.ui import Select
 from sqlmodel import col, func, select
 
 from alerter.clock import to_datetime
 from alerter.incidents.outbox_tables import OutboxPage
 from alerter.incidents.tables import Incident
 from alerter.notify.pager import PageAction
+from alerter.reports.volume import Bucket
 from alerter.route.maintenance import active_at
 from alerter.route.rotation import who_is_on_call
 from alerter.web.views.report import parse_range
@@ -113,6 +115,16 @@ def test_report_totals_are_the_reports_and_the_databases(browser: Browser, site:
         assert drawn, f"chart {img.get_attribute('id')} did not load"
     browser.shoot("report")
 
+    # the range form: the same days per week
+    Select(browser.find("#report-by")).select_by_value("week")
+    browser.submit("#report-apply")
+    assert browser.path.startswith("/report?") and "by=week" in browser.path
+    browser.assert_no_error()
+    weekly = site.ctx.report.report(picked.start_ts, picked.end_ts, Bucket.WEEK).volume
+    assert len(browser.find_all("#volume-table tr.bucket")) == len(weekly.rows) == 2
+    assert browser.count("#total-alerts") == weekly.total.alerts == total.alerts
+    assert browser.count("#total-pages") == weekly.total.pages == total.pages
+
 
 def test_rules_page_lists_the_rule_set(browser: Browser, site: Site) -> None:
     browser.login(VIEWER, "/rules")
@@ -120,7 +132,7 @@ def test_rules_page_lists_the_rule_set(browser: Browser, site: Site) -> None:
     loaded = [r.rule.name for r in site.replayed.rules.rules]
     statuses = site.replayed.engine.statuses()
     assert browser.count("#rule-total") == len(loaded)
-    shown = [r.get_attribute("data-rule") for r in browser.find_all("#rules-table tr.rule")]
+    shown = [r.get_attribute("data-rule") or "" for r in browser.find_all("#rules-table tr.rule")]
     assert sorted(shown) == sorted(loaded) and len(shown) == len(set(shown))
     assert browser.count("#rule-series") == sum(s.series for s in statuses) > 0
     assert browser.count("#rule-firing") == sum(s.firing for s in statuses)
