@@ -62,11 +62,12 @@ PAGER_TIMEOUT = 0.5
 """A TIMEOUT fault costs this much real time; the fake answers a healthy request in ~15 ms."""
 
 
-def settings_for(db: Path, *, engine_name: str = "alerter") -> Settings:
-    """The brief's settings: the shipped rules and config, a SQLite file, links to alerter.test."""
+def settings_for(db: Path, *, engine_name: str = "alerter", rules: Path = RULES) -> Settings:
+    """The brief's settings: the shipped rules and config (or a copy in ``rules``), a SQLite
+    file, links to alerter.test."""
     return Settings(
-        rules=(str(RULES),),
-        config_dir=str(RULES),
+        rules=(str(rules),),
+        config_dir=str(rules),
         database_url=f"sqlite:///{db}",
         engine_name=engine_name,
         public_url="http://alerter.test",
@@ -118,7 +119,9 @@ class Fleet:
         points: list[Point] = []
         s = self._emitted + SAMPLE_EVERY
         while s <= t:
-            points += [Point("cpu", tags, {"usage_user": self.level(h, s)}, s) for h, tags in self._tags.items()]
+            points += [
+                Point("cpu", tags, {"usage_user": self.level(h, s)}, s) for h, tags in self._tags.items()
+            ]
             self._emitted = s
             s += SAMPLE_EVERY
         self.source.add(points)
@@ -207,7 +210,9 @@ def _slack_seen(at: float, raw: bytes) -> Seen:
     ``(severity, dedup_key)``, the details section has a ``*responder*: ...`` line."""
     body = json.loads(raw)
     text: str = body["text"]
-    action = {"Triggered": "trigger", "Acknowledged": "acknowledge", "Resolved": "resolve"}[text.split(":")[0]]
+    action = {"Triggered": "trigger", "Acknowledged": "acknowledge", "Resolved": "resolve"}[
+        text.split(":")[0]
+    ]
     key = text.rsplit(", ", 1)[1].rstrip(")")
     responder = None
     for block in body["blocks"]:
@@ -220,7 +225,9 @@ def _slack_seen(at: float, raw: bytes) -> Seen:
 def _pagerduty_seen(at: float, status: int | None, raw: bytes) -> Seen:
     body = json.loads(raw)
     details = body.get("payload", {}).get("custom_details", {})
-    return Seen(at, "pagerduty", body["event_action"], body["dedup_key"], details.get("responder"), status, body)
+    return Seen(
+        at, "pagerduty", body["event_action"], body["dedup_key"], details.get("responder"), status, body
+    )
 
 
 # -- the world -------------------------------------------------------------------------------
@@ -238,6 +245,7 @@ class PagingWorld:
     leads: RecordingPager
     pagers: Mapping[str, Pager]
     tick: float = 30.0
+    rules: Path = RULES
     seen: list[Seen] = field(default_factory=list)
     before_delivery: list[Callable[[PagingWorld, float], None]] = field(default_factory=list)
     engine: Engine = field(init=False)
@@ -254,7 +262,9 @@ class PagingWorld:
         the old one is closed, the new one's scheduler starts at the clock's time."""
         if hasattr(self, "engine"):
             self.engine.close()
-        self.engine = compose(settings_for(self.db), self.clock, self.fleet.source, self.pagers)
+        self.engine = compose(
+            settings_for(self.db, rules=self.rules), self.clock, self.fleet.source, self.pagers
+        )
         self.scheduler = VirtualScheduler(self.engine.rules, self.clock, Timing(max_jitter=0))
         self.scheduler.every("escalation", 15.0, self.engine.escalate)
         self.engine.outbox.recover(self.clock.now())  # what the live sender does when it starts
@@ -281,7 +291,9 @@ class PagingWorld:
         self.seen += [_slack_seen(at, b) for b in bodies]
         for _t, page in self.leads.pages[self._leads_seen :]:
             responder = page.custom_details.get("responder")
-            self.seen.append(Seen(at, "platform-leads", page.action.value, page.dedup_key, responder, 200, {}))
+            self.seen.append(
+                Seen(at, "platform-leads", page.action.value, page.dedup_key, responder, 200, {})
+            )
         self._leads_seen = len(self.leads.pages)
 
     # -- people ----------------------------------------------------------------------------
@@ -296,8 +308,11 @@ class PagingWorld:
     def delivered(self, channel: str | None = None, action: str | None = None) -> list[Seen]:
         """Requests the receiver accepted, in order (PagerDuty: 202)."""
         return [
-            s for s in self.seen
-            if s.accepted and (channel is None or s.channel == channel) and (action is None or s.action == action)
+            s
+            for s in self.seen
+            if s.accepted
+            and (channel is None or s.channel == channel)
+            and (action is None or s.action == action)
         ]
 
     def requests(self, channel: str) -> list[Seen]:
@@ -337,18 +352,25 @@ async def open_world(
     start: float = T0,
     tick: float = 30.0,
     rate_limit: int = 120,
+    rules: Path = RULES,
 ) -> AsyncIterator[PagingWorld]:
-    """A world with ``prod`` and ``stg`` hosts (healthy until told otherwise), at ``start``.
+    """A world with ``prod`` and ``stg`` hosts (healthy until told otherwise), at ``start``;
+    ``rules``: the folder of rules and config (default: the shipped ``rules/``).
 
     On exit the fake must not have broken PagerDuty's response schemas (checked here)."""
     clock = FakeClock(start)
     hosts = {**dict.fromkeys(prod, "prod"), **dict.fromkeys(stg, "stg")}
-    with FakePagerDuty(clock=clock, rate_limit=rate_limit, hold_seconds=2 * PAGER_TIMEOUT) as fake, SlackReceiver() as slack:
+    with (
+        FakePagerDuty(clock=clock, rate_limit=rate_limit, hold_seconds=2 * PAGER_TIMEOUT) as fake,
+        SlackReceiver() as slack,
+    ):
         pd = PagerDutyPager(SecretStr(ROUTING_KEY), base_url=fake.url, timeout=PAGER_TIMEOUT)
         hook = WebhookPager(slack.url, slack=True, timeout=2.0)
         leads = RecordingPager(clock)
         pagers: dict[str, Pager] = {"pagerduty": pd, "ops-slack": hook, "platform-leads": leads}
-        world = PagingWorld(tmp_path / "alerter.db", clock, Fleet(hosts, start), fake, slack, leads, pagers, tick)
+        world = PagingWorld(
+            tmp_path / "alerter.db", clock, Fleet(hosts, start), fake, slack, leads, pagers, tick, rules
+        )
         try:
             yield world
         finally:
@@ -458,7 +480,13 @@ class Timeline:
         return self
 
     def want(
-        self, channel: str, action: str, host: str, *, between: tuple[float, float], responder: str | None = None
+        self,
+        channel: str,
+        action: str,
+        host: str,
+        *,
+        between: tuple[float, float],
+        responder: str | None = None,
     ) -> Timeline:
         self.wants.append(Want(channel, action, host, between[0], between[1], responder))
         return self
