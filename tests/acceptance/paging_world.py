@@ -468,7 +468,8 @@ class Want:
 class Timeline:
     """At ``t`` do things; want pages between ``t1`` and ``t2``; run; check (Alertmanager's
     acceptance tests). :meth:`check` returns every problem: a want met zero or several times
-    or outside its window, and every accepted page nobody wanted."""
+    inside its window, and every accepted page no want took (a duplicate, a page too early or
+    too late, a page nobody expected)."""
 
     def __init__(self, world: PagingWorld) -> None:
         self.world = world
@@ -500,26 +501,18 @@ class Timeline:
     def check(self) -> list[str]:
         problems: list[str] = []
         delivered = self.world.delivered()
+        keys = self.world.keys()
         used: set[int] = set()
         for want in self.wants:
-            key = self.world.key_of(want.host)
-            hits = [i for i, s in enumerate(delivered) if want.matches(s, key)]
+            matching = [i for i, s in enumerate(delivered) if want.matches(s, keys[want.host])]
+            hits = [i for i in matching if want.start <= delivered[i].at <= want.end and i not in used]
             used.update(hits)
             if len(hits) != 1:
-                times = [f"{delivered[i].at - T0:+.0f}s" for i in hits]
-                problems.append(f"wanted once, got {len(hits)} {times}: {want}")
-            elif not want.start <= delivered[hits[0]].at <= want.end:
-                problems.append(f"at {delivered[hits[0]].at - T0:+.0f}s, outside the window: {want}")
+                times = [f"{delivered[i].at - T0:+.0f}s" for i in matching]
+                problems.append(f"wanted once, got {len(hits)} (all such pages: {times}): {want}")
         for i, s in enumerate(delivered):
             if i not in used:
                 problems.append(
                     f"unwanted {s.action} to {s.channel} ({s.dedup_key}, {s.responder}) at {s.at - T0:+.0f}s"
                 )
         return problems
-
-
-def count_by(items: Iterable[Seen], key: Callable[[Seen], object]) -> dict[object, int]:
-    out: dict[object, int] = {}
-    for item in items:
-        out[key(item)] = out.get(key(item), 0) + 1
-    return out

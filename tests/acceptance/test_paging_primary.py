@@ -36,7 +36,10 @@ async def test_prod_critical_pages_the_primary_once_and_stg_does_not_page(tmp_pa
         details = payload["custom_details"]
         assert (details["responder"], details["responder_id"], details["step"]) == (ANNA, "anna", "primary")
         assert details["affected_hosts"] == ["web-prod-01"]
-        assert {"href": f"http://alerter.test/incidents/{key}", "text": "incident in alerter"} in trigger.body["links"]
+        assert {
+            "href": f"http://alerter.test/incidents/{key}",
+            "text": "incident in alerter",
+        } in trigger.body["links"]
         [alert] = world.fake.alerts
         assert (alert.dedup_key, alert.status.value) == (key, "acknowledged")
 
@@ -45,3 +48,16 @@ async def test_prod_critical_pages_the_primary_once_and_stg_does_not_page(tmp_pa
         [stg_incident] = [r for r in world.incidents() if r.key == stg]
         assert stg_incident.suppressed == "policy"
 
+        # the checker itself: a window that misses, a wrong responder, a page nobody wanted
+        wrong = (
+            Timeline(world)
+            .want("pagerduty", "trigger", "web-prod-01", between=(T0, T0 + 60))
+            .want("pagerduty", "acknowledge", "web-prod-01", between=(T0 + 300, T0 + 330), responder=ANNA)
+        )
+        assert wrong.check() == [
+            "wanted once, got 0 (all such pages: ['+180s']): trigger to pagerduty about web-prod-01 in [+0s, +60s]",
+            "wanted once, got 0 (all such pages: []): acknowledge to pagerduty about web-prod-01 naming "
+            "Anna Becker (anna) in [+300s, +330s]",
+            f"unwanted trigger to pagerduty ({key}, Anna Becker (anna)) at +180s",
+            f"unwanted acknowledge to pagerduty ({key}, None) at +330s",
+        ]
