@@ -36,7 +36,7 @@ from typing import Protocol
 from sqlmodel import col, select
 
 from alerter.config.oncall import Member
-from alerter.config.routing import RoutingConfig
+from alerter.config.routing import Level, RoutingConfig
 from alerter.incidents.escalation_tables import Escalation
 from alerter.incidents.lifecycle import Transition
 from alerter.incidents.records import Applied, IncidentRecord
@@ -47,8 +47,8 @@ from alerter.notify.inbound import IncidentUpdate, UpdateKind
 from alerter.notify.outbox import enqueue, enqueue_follow_up, transition_token
 from alerter.notify.pager import PageAction, PageLink, PageRequest, PageSeverity
 from alerter.route import escalation
-from alerter.route.escalation import EscalationState, PageIntent, Stopped
-from alerter.route.routing import ChannelTarget, RouteDecision, RouteWhy, route
+from alerter.route.escalation import EscalationState, PageIntent, Step, Stopped
+from alerter.route.routing import ChannelTarget, RouteDecision, RouteWhy, matching_route, route
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +115,14 @@ class Dispatcher:
         state = self._load(tx, decision.incident_key)
         fresh = decision.transition in (Transition.OPENED, Transition.REOPENED) or state is None
         if fresh or state is None or state.incident_key != decision.incident_key:
-            routed = route(
-                _routing_labels(record), self._routing.rotations, self._routing.policy, _dt(decision.at)
-            )
+            labels = _routing_labels(record)
+            try:
+                routed = route(labels, self._routing.rotations, self._routing.policy, _dt(decision.at))
+            except (KeyError, ValueError) as exc:
+                # Nobody to route to (before the rotation starts, a rotation file missing): the
+                # page must still go out, so it goes to the route's first-level channels with no
+                # person, and the timeline says why. Never fail the batch: that would lose it.
+                return self._unrouted(tx, record, decision, labels, exc)
             state, intents = escalation.start(decision.incident_key, decision.at, routed)
             tx.note(record.id, decision.at, "routed", "; ".join(routed.reasons))
             if decision.transition is Transition.REOPENED:
@@ -146,6 +151,36 @@ class Dispatcher:
             done = self._emit(tx, record, intents, record.incident.severity, occurrence=_occurrence(record))
             total = Dispatched(total.queued + done.queued, total.recorded + done.recorded)
         return total
+
+    def _unrouted(
+        self,
+        tx: StoreTransaction,
+        record: IncidentRecord,
+        decision: PagingDecision,
+        labels: Mapping[str, str],
+        error: Exception,
+    ) -> Dispatched:
+        assert isinstance(decision.outcome, Page)
+        policy = self._routing.policy
+        index = matching_route(labels, policy)
+        channels = policy.escalation_of(index).channels.primary
+        reason = f"no on-call person to route to ({error}); paging the channel(s) {', '.join(channels)}"
+        log.warning("incident %s: %s", record.key, reason)
+        tx.note(record.id, decision.at, "routed", reason)
+        intents = [
+            PageIntent(
+                record.key,
+                Step.PRIMARY,
+                Level.PRIMARY,
+                ChannelTarget(name, policy.channels[name].type),
+                name,
+                decision.at,
+                reason,
+                True,
+            )
+            for name in channels
+        ]
+        return self._emit(tx, record, intents, decision.outcome.severity, occurrence=_occurrence(record))
 
     # -- people and webhooks --------------------------------------------------------------------
 

@@ -12,9 +12,9 @@ What is read for ``[start, end)``:
 * ``suppression`` rows;
 * pages: the outbox's *trigger* rows (one per person and channel; acknowledge and resolve
   notifications do not page anyone), queued in the range. The person is the row's ``target``;
-  the dispatcher leaves it empty for channels that address the person themselves (PagerDuty), and
-  names them in the request's ``custom_details.responder`` as ``"Name (id)"``, so the id is read
-  from there. A database without the outbox table (before migration 0003) falls back to the
+  rows written before the dispatcher set it name the person in the request's
+  ``custom_details`` (``responder_id``, or ``responder`` as ``"Name (id)"``); a page to a channel
+  itself (a team list, a chat room) has no person. A database without the outbox table (before migration 0003) falls back to the
   incident timeline's ``paged``/``escalated`` events: the person is the ``actor``, else the
   ``(id)`` in the detail (``"primary Grace Miller (grace) via pagerduty: ..."``), the channel the
   word after ``via`` (else ``timeline``); those pages count as delivered.
@@ -128,9 +128,12 @@ def _timeline_pages(session: Session, start: float, end: float) -> tuple[PageRow
 
 
 def _responder(request: Mapping[str, Any]) -> str:
-    """The member id the dispatcher named in the page's details, or ``""`` (a channel page)."""
+    """The member id the dispatcher named in the page's details, or ``""`` (a channel page:
+    a team list or chat room is nobody's interruption)."""
     details = request.get("custom_details") or {}
-    found = _RESPONDER.search(str(details.get("responder") or ""))
+    if "responder_id" in details:
+        return str(details["responder_id"] or "")
+    found = _RESPONDER.search(str(details.get("responder") or ""))  # rows queued before responder_id
     return found.group(1) if found else ""
 
 

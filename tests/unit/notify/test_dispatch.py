@@ -172,3 +172,21 @@ def test_staging_pages_nobody(store, routing) -> None:
     event = Event("api-stg-01", "host_cpu_high", "critical", None, 97.0, T0, 90.0, (), attrs)
     make_pipeline(store, Dispatcher(routing)).process([event], T0)
     assert rows(store) == []
+
+
+def test_before_the_rotation_starts_the_page_still_goes_out_to_the_channel(store, routing) -> None:
+    before = 1_767_600_000.0  # Monday 2026-01-05 08:00 UTC: rules/oncall.yaml starts at 09:00 UTC
+    pipeline = make_pipeline(store, Dispatcher(routing), start=before)
+    result = pipeline.process([cpu("critical", before)], before)
+    assert [d.pages for d in result.decisions] == [True]  # the batch committed
+    assert rows(store) == [("pagerduty", "", f"primary:primary@{int(before)}#0", "trigger")]
+    key = only_key(store)
+    with store.transaction() as tx:
+        routed = [e.detail for e in tx.timeline(key) if e.kind == "routed"]
+    assert len(routed) == 1 and "no on-call person to route to" in routed[0]
+    # a later resolve still reaches the channel that was paged
+    t = before + 30
+    while t < before + 600:
+        pipeline.process([cpu("ok", t)], t)
+        t += 30
+    assert [r[3] for r in rows(store)] == ["trigger", "resolve"]
