@@ -149,10 +149,14 @@ class Seen:
 
 
 class SlackReceiver:
-    """A Slack incoming-webhook endpoint on 127.0.0.1: records every POST body, answers ``ok``."""
+    """A Slack incoming-webhook endpoint on 127.0.0.1: records every POST body and answers
+    ``200 ok``, or the next scripted ``(status, headers)`` of :attr:`script` (e.g. Slack's
+    ``429`` with ``Retry-After``). ``statuses`` lists what each request got."""
 
     def __init__(self) -> None:
         self.bodies: list[bytes] = []
+        self.statuses: list[int] = []
+        self.script: list[tuple[int, dict[str, str]]] = []
         self._lock = threading.Lock()
         receiver = self
 
@@ -160,11 +164,16 @@ class SlackReceiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver._lock:
+                    status, headers = receiver.script.pop(0) if receiver.script else (200, {})
                     receiver.bodies.append(body)
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
+                    receiver.statuses.append(status)
+                answer = b"ok" if status == 200 else b"rate_limited"
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(answer)
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Silent: tests read ``bodies``."""
@@ -188,10 +197,6 @@ class SlackReceiver:
         self._server.server_close()
         self._thread.join()
 
-    def count(self) -> int:
-        with self._lock:
-            return len(self.bodies)
-
 
 class RecordingPager:
     """A Pager that keeps every page it is given, stamped with the clock (the e-mail channel)."""
@@ -205,7 +210,7 @@ class RecordingPager:
         return Delivery(Outcome.OK, "recorded")
 
 
-def _slack_seen(at: float, raw: bytes) -> Seen:
+def _slack_seen(at: float, raw: bytes, status: int) -> Seen:
     """A Slack body back into (action, dedup_key, responder): the fallback text ends with
     ``(severity, dedup_key)``, the details section has a ``*responder*: ...`` line."""
     body = json.loads(raw)
@@ -219,7 +224,7 @@ def _slack_seen(at: float, raw: bytes) -> Seen:
         for line in block.get("text", {}).get("text", "").splitlines():
             if line.startswith("*responder*: "):
                 responder = line.removeprefix("*responder*: ").replace("&lt;", "<").replace("&gt;", ">")
-    return Seen(at, "ops-slack", action, key, responder, 200, body)
+    return Seen(at, "ops-slack", action, key, responder, status, body)
 
 
 def _pagerduty_seen(at: float, status: int | None, raw: bytes) -> Seen:
@@ -286,9 +291,9 @@ class PagingWorld:
         received = self.fake.received
         self.seen += [_pagerduty_seen(at, r.status, r.body) for r in received[self._fake_seen :]]
         self._fake_seen = len(received)
-        bodies = self.slack.bodies[self._slack_seen :]
-        self._slack_seen += len(bodies)
-        self.seen += [_slack_seen(at, b) for b in bodies]
+        answered = list(zip(self.slack.bodies, self.slack.statuses, strict=True))[self._slack_seen :]
+        self._slack_seen += len(answered)
+        self.seen += [_slack_seen(at, body, status) for body, status in answered]
         for _t, page in self.leads.pages[self._leads_seen :]:
             responder = page.custom_details.get("responder")
             self.seen.append(

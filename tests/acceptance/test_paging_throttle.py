@@ -38,3 +38,19 @@ async def test_429_storm_no_request_before_retry_after_and_every_page_once(tmp_p
     assert all(s.status in (202, 429) for s in requests)
     assert Counter(s.dedup_key for s in world.delivered("pagerduty", "trigger")) == Counter(keys)
     assert len(keys) == 24 and sorted(a.dedup_key for a in world.fake.alerts) == sorted(keys)
+
+
+async def test_slack_429_with_retry_after_delays_only_the_slack_page(tmp_path: Path) -> None:
+    """Slack answers the Sub's page with 429 and ``Retry-After: 90``: no request reaches Slack
+    for 90 s, then the page is delivered once; PagerDuty (another channel) is not held back."""
+    async with open_world(tmp_path, prod=["web-prod-01", "web-prod-02"], tick=1.0) as world:
+        world.fleet.set("web-prod-01", 99.0, at=T0 + 5)
+        world.fleet.set("web-prod-02", 99.0, at=T0 + 605)  # opens about when 01's Sub is throttled
+        world.slack.script.append((429, {"Retry-After": "90"}))
+        await world.run_until(T0 + 1000)
+
+    slack = world.requests("ops-slack")
+    assert [(s.at - T0, s.status) for s in slack] == [(780.0, 429), (870.0, 200)]
+    assert slack[0].dedup_key == slack[1].dedup_key and slack[0].body == slack[1].body
+    pagerduty = [(s.at - T0, s.status) for s in world.requests("pagerduty")]
+    assert pagerduty == [(180.0, 202), (780.0, 202)]  # 02's trigger goes out while Slack is paused
