@@ -77,8 +77,16 @@ def progress(engine: Engine, now: float) -> tuple[int, dict[OutboxStatus, int]]:
     with engine.store.transaction() as tx:
         incidents = len(tx.open_incidents())
     say(
-        "t", f"{now - T0:.0f}", "open", incidents, "pending", counts[OutboxStatus.PENDING],
-        "sending", counts[OutboxStatus.SENDING], "delivered", counts[OutboxStatus.DELIVERED],
+        "t",
+        f"{now - T0:.0f}",
+        "open",
+        incidents,
+        "pending",
+        counts[OutboxStatus.PENDING],
+        "sending",
+        counts[OutboxStatus.SENDING],
+        "delivered",
+        counts[OutboxStatus.DELIVERED],
     )
     return incidents, counts
 

@@ -24,7 +24,9 @@ def started(world: PagingWorld) -> float:
 
 
 def steps(entries: list[TimelineEntry]) -> list[tuple[str, str]]:
-    return [(e.kind, e.detail.split(":")[0]) for e in entries if e.kind in ("paged", "escalation", "notified")]
+    return [
+        (e.kind, e.detail.split(":")[0]) for e in entries if e.kind in ("paged", "escalation", "notified")
+    ]
 
 
 async def test_unacked_the_sub_is_paged_at_ten_minutes_and_an_ack_stops_escalation(tmp_path: Path) -> None:
@@ -33,7 +35,13 @@ async def test_unacked_the_sub_is_paged_at_ten_minutes_and_an_ack_stops_escalati
             Timeline(world)
             .at(T0, hot("web-prod-01"))
             .want("pagerduty", "trigger", "web-prod-01", between=OPENED, responder=ANNA)
-            .want("ops-slack", "trigger", "web-prod-01", between=(OPENED[0] + 600, OPENED[1] + 600), responder=BEN)
+            .want(
+                "ops-slack",
+                "trigger",
+                "web-prod-01",
+                between=(OPENED[0] + 600, OPENED[1] + 600),
+                responder=BEN,
+            )
             .at(T0 + 900, ack("web-prod-01", "ben"))
             .want("pagerduty", "acknowledge", "web-prod-01", between=(T0 + 900, T0 + 930))
             .want("ops-slack", "acknowledge", "web-prod-01", between=(T0 + 900, T0 + 930))

@@ -52,7 +52,9 @@ def run_until_holding(proc: subprocess.Popen[str]) -> list[str]:
         lines.append(line.strip())
         if lines[-1] == "holding":
             return lines
-    raise AssertionError(f"the engine ended without holding: {lines[-5:]}; stderr: {proc.communicate()[1][-2000:]}")
+    raise AssertionError(
+        f"the engine ended without holding: {lines[-5:]}; stderr: {proc.communicate()[1][-2000:]}"
+    )
 
 
 def in_flight(lines: list[str]) -> list[tuple[str, str]]:
