@@ -76,7 +76,7 @@ class SeriesState:
 class RuleState:
     """All series of one rule, keyed by fingerprint. ``RuleState()`` is a rule never evaluated.
 
-    ``index`` maps a result series' tag items to its fingerprint so the hot path hashes with
+    ``index`` maps a result series' tag values to its fingerprint so the hot path hashes with
     SHA-256 only for series it has not seen; it is derived data and rebuilt lazily.
 
     >>> s = RuleState()
@@ -85,7 +85,7 @@ class RuleState:
     """
 
     series: dict[str, SeriesState] = field(default_factory=dict)
-    index: dict[tuple[tuple[str, str], ...], str] = field(default_factory=dict, compare=False, repr=False)
+    index: dict[tuple[str, ...], str] = field(default_factory=dict, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data; :meth:`from_dict` restores an equal state."""
