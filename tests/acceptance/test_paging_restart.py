@@ -4,12 +4,16 @@ incident's start + 10m, planned before the restart), also after the engine was d
 
 from __future__ import annotations
 
+import gc
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.acceptance.paging_world import ANNA, BEN, RULES, T0, PagingWorld, open_world
+from alerter.app import compose
+from alerter.clock import FakeClock
+from alerter.source.static import StaticSource
+from tests.acceptance.paging_world import ANNA, BEN, RULES, T0, PagingWorld, open_world, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -127,3 +131,21 @@ async def test_restart_of_a_rule_with_for_longer_than_resolve_delay_does_not_res
         # resolve_delay (5m) and reopens: PagerDuty gets a resolve and a second trigger
         assert [s.action for s in world.delivered("pagerduty")] == ["trigger"]
         assert len(world.fake.alerts) == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="compose() calls gc.freeze() (freeze_long_lived): a process-wide side effect in the "
+    "composition function; every test session that composes then imports Hypothesis ends with "
+    "HypothesisWarning (an error under filterwarnings=error) because frozen objects are invisible "
+    "to gc.get_referrers (lead to fix: freeze in the CLI's live entry point, not in compose)",
+)
+def test_compose_leaves_the_garbage_collector_as_it_was(tmp_path: Path) -> None:
+    gc.unfreeze()
+    before = gc.get_freeze_count()
+    engine = compose(settings_for(tmp_path / "a.db"), FakeClock(T0), StaticSource(), {})
+    try:
+        assert gc.get_freeze_count() == before
+    finally:
+        engine.close()
+        gc.unfreeze()
