@@ -58,3 +58,19 @@ async def test_an_ack_given_while_pagerduty_is_down_arrives_after_its_trigger(tm
         [alert] = world.fake.alerts
         assert alert.status is AlertStatus.ACKNOWLEDGED and alert.log == ["trigger", "acknowledge"]
         assert world.requests("ops-slack") == []  # acked before the Sub step: nobody else paged
+
+
+async def test_a_prod_warning_pages_nobody_until_it_turns_critical(tmp_path: Path) -> None:
+    async with open_world(tmp_path, prod=["web-prod-01"]) as world:
+        timeline = (
+            Timeline(world)
+            .at(T0, hot("web-prod-01", level=90.0))  # host_cpu_high: warning above 85
+            .at(T0 + 600, hot("web-prod-01"))  # critical above 95, for: 2m
+            .want("pagerduty", "trigger", "web-prod-01", between=(T0 + 720, T0 + 810), responder=ANNA)
+        )
+        await timeline.run(until=T0 + 1200)
+        assert timeline.check() == []
+        [incident] = world.incidents()
+        assert incident.incident.opened_at < T0 + 300  # the warning opened it, unpaged
+        [trigger] = world.delivered("pagerduty", "trigger")
+        assert trigger.body["payload"]["severity"] == "critical"
