@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from alerter.incidents.records import TimelineEntry
+from alerter.source.static import Point
 from integrations.pagerduty.fake import AlertStatus
 from tests.acceptance.paging_world import ANNA, BEN, T0, PagingWorld, Timeline, ack, hot, open_world
 
@@ -96,3 +97,28 @@ async def test_nobody_acks_sub_then_final_then_two_renotifies(tmp_path: Path) ->
         ]
         assert {s.action for s in world.seen} == {"trigger"}
         assert [p.custom_details["step"] for _t, p in world.leads.pages] == ["final", "renotify", "renotify"]
+
+
+async def test_data_team_route_escalates_after_five_minutes_all_inside_pagerduty(tmp_path: Path) -> None:
+    """routing.yaml's data route (team=data, env=prod): the Sub after 5m, Anna (the data lead) 10m
+    after that, all on PagerDuty, whose escalation policy notifies them: one trigger, the steps
+    recorded on alerter's timeline."""
+    async with open_world(tmp_path) as world:
+        tags = {"host": "mongo-prod-2", "role": "mongodb", "env": "prod", "cluster": "rs0"}
+        world.fleet.source.add(
+            Point("mongodb", tags, {"repl_lag_s": 0.0 if t < T0 else 300.0}, t)
+            for t in range(int(T0) - 300, int(T0) + 1800, 10)
+        )
+        await world.run_until(T0 + 1800)
+        [trigger] = world.delivered()
+        assert (trigger.channel, trigger.responder) == ("pagerduty", ANNA)
+        details = trigger.body["payload"]["custom_details"]
+        assert details["labels"]["team"] == "data" and details["affected_hosts"] == ["mongo-prod-2"]
+        [key] = world.keys().values()
+        recorded = [
+            (e.at - trigger.at, e.detail.split(":")[0]) for e in world.timeline(key) if e.kind == "escalation"
+        ]
+        assert recorded == [
+            (300.0, "sub Ben Schulz (ben) via pagerduty (recorded"),
+            (900.0, "final Anna Becker (anna) via pagerduty (recorded"),
+        ]
