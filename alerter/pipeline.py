@@ -183,6 +183,7 @@ class Pipeline:
             tx.delete_series_states(DEDUP_STATE, forget)
         for s in suppressed:
             tx.record_suppression(s.reason, now, f"{s.rule} {s.fingerprint}: {s.detail}")
+        tx.prefetch(r.fingerprint for r in routed)  # one query for the batch, not one per alert
         for r in routed:
             applied = tx.observe(self._observation(r, now), self.lifecycle)
             batch.applied.append((r, applied))

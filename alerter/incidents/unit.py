@@ -15,8 +15,8 @@ incident the first one opened.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -49,6 +49,8 @@ IncidentRef = int | str
 
 RESOLVED = IncidentStatus.RESOLVED.value
 
+T = TypeVar("T")
+
 
 class UnknownIncident(LookupError):
     """No incident has this id or key."""
@@ -62,6 +64,13 @@ class StoreTransaction:
         # incident id -> its members, loaded once per transaction and kept up to date by
         # apply(); safe because every path that changes members holds the incident's row lock
         self._members: dict[int, dict[str, AlertSnapshot]] = {}
+        # Row caches of this transaction (rows live in the session's identity map anyway; these
+        # answer the hot lookups without a SELECT). Only rows read WITH their lock, or written
+        # here, enter them, and every write of ``is_current`` goes through _write_alert, which
+        # keeps _current exact: fingerprint -> its current alert row, None when it has none.
+        self._current: dict[str, Alert | None] = {}
+        self._locked: set[int] = set()  # incident ids whose row lock this transaction holds
+        self._by_key: dict[str, Incident] = {}  # incident key -> row (a key never changes)
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -106,6 +115,42 @@ class StoreTransaction:
             .order_by(col(AlertStateChange.id))
         ).all()
         return [(r.at, r.from_state, r.to_state, r.value) for r in rows]
+
+    # -- batching --------------------------------------------------------------------------
+
+    def prefetch(self, fingerprints: Iterable[str]) -> None:
+        """Load and lock, in a few statements, the current alerts of ``fingerprints`` and their
+        incidents, so the :meth:`observe` calls of one batch need no SELECT of their own.
+
+        Only an optimisation: :meth:`observe` gives the same answers without it.
+        """
+        wanted = [fp for fp in dict.fromkeys(fingerprints) if fp not in self._current]
+        for chunk in _chunks(wanted):
+            rows = self.session.exec(
+                select(Alert)
+                .where(col(Alert.fingerprint).in_(chunk), col(Alert.is_current))
+                .order_by(col(Alert.id))
+                .with_for_update()
+            ).all()
+            found = {r.fingerprint: r for r in rows}
+            self._current.update((fp, found.get(fp)) for fp in chunk)
+        ids = sorted({a.incident_id for a in self._current.values() if a is not None} - self._locked)
+        for id_chunk in _chunks(ids):
+            self._remember(
+                self.session.exec(
+                    select(Incident)
+                    .where(col(Incident.id).in_(id_chunk))
+                    .order_by(col(Incident.id))
+                    .with_for_update()
+                ).all()
+            )
+
+    def _remember(self, rows: Iterable[Incident]) -> None:
+        """Cache incident rows this transaction holds the lock of."""
+        for row in rows:
+            assert row.id is not None
+            self._locked.add(row.id)
+            self._by_key[row.key] = row
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -191,6 +236,7 @@ class StoreTransaction:
         self.session.add(row)
         self.session.flush()
         assert row.id is not None
+        self._remember((row,))
         if decision.fingerprint is not None:
             self._write_alert(row.id, decision, before)
         for transition in decision.transitions:
@@ -326,6 +372,7 @@ class StoreTransaction:
         from_state = None if before is None else before.state
         copy_alert(snap, row)
         row.is_current = True
+        self._current[snap.fingerprint] = row
         self.session.add(row)
         self.session.flush()
         if from_state != row.state:
@@ -411,9 +458,20 @@ class StoreTransaction:
         self.session.add(IncidentEvent(incident_id=row.id, at=at, kind=kind, detail=detail, actor=actor))
 
     def _incident_row(self, ref: IncidentRef, *, lock: bool) -> Incident | None:
-        cond = Incident.id == ref if isinstance(ref, int) else Incident.key == ref
+        if isinstance(ref, int):
+            if ref in self._locked or not lock:
+                return self.session.get(Incident, ref)  # the identity map first, then by id
+            cond = Incident.id == ref
+        else:
+            cached = self._by_key.get(ref)
+            if cached is not None and (cached.id in self._locked or not lock):
+                return cached
+            cond = Incident.key == ref
         query = select(Incident).where(cond)
-        return self.session.exec(query.with_for_update() if lock else query).first()
+        row = self.session.exec(query.with_for_update() if lock else query).first()
+        if row is not None and lock:
+            self._remember((row,))
+        return row
 
     def _require(self, ref: IncidentRef, *, lock: bool) -> Incident:
         row = self._incident_row(ref, lock=lock)
@@ -428,8 +486,19 @@ class StoreTransaction:
         return self.session.exec(query.with_for_update() if lock else query).first()
 
     def _current_row(self, fingerprint: str, *, lock: bool) -> Alert | None:
+        if fingerprint in self._current:
+            return self._current[fingerprint]
         query = select(Alert).where(Alert.fingerprint == fingerprint, col(Alert.is_current))
-        return self.session.exec(query.with_for_update() if lock else query).first()
+        row = self.session.exec(query.with_for_update() if lock else query).first()
+        if lock:
+            self._current[fingerprint] = row
+        return row
+
+
+def _chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
+    """``items`` in slices small enough for any database's bound-parameter limit."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _detail(transition: Transition, decision: Decision) -> str:

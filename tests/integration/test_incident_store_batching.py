@@ -1,0 +1,95 @@
+"""The store's batch path (``StoreTransaction.prefetch`` and the per-transaction row caches) on
+SQLite and PostgreSQL: it decides exactly what the one-by-one path decides, with fewer statements."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlmodel import col, select
+
+from alerter.incidents.lifecycle import LifecyclePolicy
+from alerter.incidents.records import AlertObservation
+from alerter.incidents.store import IncidentStore
+from alerter.incidents.tables import Alert, Incident
+from alerter.incidents.unit import StoreTransaction
+from alerter.model import Severity
+from tests.fixtures.postgres import empty_postgres_database
+
+pytestmark = pytest.mark.timeout(60)
+
+OK, WARN, CRIT = Severity.OK, Severity.WARNING, Severity.CRITICAL
+POLICY = LifecyclePolicy(resolve_delay=0, reopen_window=60)
+T0 = 1_700_000_000.0
+
+# Batches at increasing times: opens, joins, refreshes, an escalation, clears and auto-resolves,
+# an ok stranger, a reopen within the window, one series twice in a batch, and a fire after the
+# window that moves the alert on to a new incident.
+TIMELINE: list[tuple[float, list[tuple[str, Severity, str]]]] = [
+    (T0, [("a", CRIT, "g1"), ("b", WARN, "g1"), ("c", CRIT, "g2")]),
+    (T0 + 30, [("a", CRIT, "g1"), ("b", CRIT, "g1"), ("c", OK, "g2"), ("d", OK, "g2")]),
+    (T0 + 60, [("a", OK, "g1"), ("b", OK, "g1"), ("c", WARN, "g2")]),
+    (T0 + 90, [("a", CRIT, "g1"), ("c", CRIT, "g2"), ("c", OK, "g2")]),
+    (T0 + 120, [("a", OK, "g1")]),
+    (T0 + 500, [("a", WARN, "g1"), ("e", CRIT, "g1")]),
+]
+
+
+def _run(store: IncidentStore, *, prefetch: bool) -> list[Any]:
+    """Every batch's decisions, then every stored incident and alert row, as plain values."""
+    decided = []
+    for at, batch in TIMELINE:
+        observations = [AlertObservation(fp, "r", s, at, g, f"{g} title") for fp, s, g in batch]
+
+        def work(tx: StoreTransaction, observations: list[AlertObservation] = observations) -> list[Any]:
+            if prefetch:
+                tx.prefetch(o.fingerprint for o in observations)
+            return [tx.observe(o, POLICY) for o in observations]
+
+        decided.append([(a.incident_id, a.key, a.decision) for a in store.run(work)])
+    with store.transaction() as tx:
+        incidents = [r.model_dump() for r in tx.session.exec(select(Incident).order_by(col(Incident.id)))]
+        alerts = [r.model_dump() for r in tx.session.exec(select(Alert).order_by(col(Alert.id)))]
+        timelines = [tx.timeline(i["key"]) for i in incidents]
+    return [decided, incidents, alerts, timelines]
+
+
+def _fresh(url: str, tmp_path: Any) -> str:
+    if url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'again.db'}"
+    empty_postgres_database(url)
+    return url
+
+
+def test_prefetch_decides_and_stores_what_one_by_one_does(store_url: str, tmp_path: Any) -> None:
+    with IncidentStore(store_url) as store:
+        batched = _run(store, prefetch=True)
+    with IncidentStore(_fresh(store_url, tmp_path)) as store:
+        one_by_one = _run(store, prefetch=False)
+    assert batched == one_by_one
+    transitions = [
+        [() if d is None else tuple(t.value for t in d.transitions) for *_, d in b] for b in batched[0]
+    ]
+    assert transitions[0] == [("opened",), ("joined",), ("opened",)]
+    assert transitions[-1][0] == ("opened",)  # after the reopen window: a new incident
+
+
+def test_prefetched_batch_reads_no_alert_or_incident_row_one_by_one(store_url: str) -> None:
+    with IncidentStore(store_url) as store:
+        _run(store, prefetch=True)
+        statements: list[str] = []
+        event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        fps = ["a", "b", "c", "e"]  # known series, unchanged or changing within open incidents
+        at = T0 + 600
+
+        def work(tx: StoreTransaction) -> None:
+            tx.prefetch(fps)
+            statements.clear()
+            for fp in fps:
+                state = {"a": WARN, "e": CRIT}.get(fp, OK)
+                tx.observe(AlertObservation(fp, "r", state, at, "g1", "g1 title"), POLICY)
+
+        store.run(work)
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert not [s for s in selects if "is_current" in s or "FROM incident \nWHERE incident.id" in s]
