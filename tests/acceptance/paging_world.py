@@ -11,7 +11,7 @@ level); each harness step emits the samples, runs the evaluations due (the engin
 a receiver with the virtual time it was sent at::
 
     async with open_world(tmp_path, prod=["web-prod-01"]) as world:
-        world.fleet.set("web-prod-01", 99.0, at=T0)
+        world.fleet.set("web-prod-01", 99.0, at=T0 + 5)  # from after the last sample out
         await world.run_until(T0 + 600)
         assert [p.action for p in world.delivered("pagerduty")] == ["trigger"]
 
