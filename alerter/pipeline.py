@@ -183,7 +183,8 @@ class Pipeline:
             tx.delete_series_states(DEDUP_STATE, forget)
         for s in suppressed:
             tx.record_suppression(s.reason, now, f"{s.rule} {s.fingerprint}: {s.detail}")
-        tx.prefetch(r.fingerprint for r in routed)  # one query for the batch, not one per alert
+        # a few queries for the whole batch instead of several per alert
+        tx.prefetch([r.fingerprint for r in routed], [r.group_key for r in routed])
         for r in routed:
             applied = tx.observe(self._observation(r, now), self.lifecycle)
             batch.applied.append((r, applied))

@@ -32,6 +32,7 @@ from alerter.incidents.records import (
     copy_alert,
     copy_incident,
     incident_record,
+    incident_snapshot,
     timeline_entry,
 )
 from alerter.incidents.tables import (
@@ -71,6 +72,9 @@ class StoreTransaction:
         self._current: dict[str, Alert | None] = {}
         self._locked: set[int] = set()  # incident ids whose row lock this transaction holds
         self._by_key: dict[str, Incident] = {}  # incident key -> row (a key never changes)
+        # group key -> its open incident row (None: none open); kept exact by _apply, the one
+        # place a status changes
+        self._open: dict[str, Incident | None] = {}
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -118,9 +122,10 @@ class StoreTransaction:
 
     # -- batching --------------------------------------------------------------------------
 
-    def prefetch(self, fingerprints: Iterable[str]) -> None:
-        """Load and lock, in a few statements, the current alerts of ``fingerprints`` and their
-        incidents, so the :meth:`observe` calls of one batch need no SELECT of their own.
+    def prefetch(self, fingerprints: Iterable[str], group_keys: Iterable[str] = ()) -> None:
+        """Load and lock, in a few statements, the current alerts of ``fingerprints``, their
+        incidents and the open incidents of ``group_keys``, so the :meth:`observe` calls of one
+        batch need no SELECT of their own.
 
         Only an optimisation: :meth:`observe` gives the same answers without it.
         """
@@ -134,6 +139,17 @@ class StoreTransaction:
             ).all()
             found = {r.fingerprint: r for r in rows}
             self._current.update((fp, found.get(fp)) for fp in chunk)
+        groups = [g for g in dict.fromkeys(group_keys) if g not in self._open]
+        for group_chunk in _chunks(groups):
+            open_rows = self.session.exec(
+                select(Incident)
+                .where(col(Incident.group_key).in_(group_chunk), Incident.status != RESOLVED)
+                .order_by(col(Incident.id))
+                .with_for_update()
+            ).all()
+            self._remember(open_rows)
+            opened = {r.group_key: r for r in open_rows}
+            self._open.update((g, opened.get(g)) for g in group_chunk)
         ids = sorted({a.incident_id for a in self._current.values() if a is not None} - self._locked)
         for id_chunk in _chunks(ids):
             self._remember(
@@ -234,9 +250,17 @@ class StoreTransaction:
             )
         copy_incident(decision, row)
         self.session.add(row)
-        self.session.flush()
-        assert row.id is not None
+        if row.id is None:
+            # only an insert needs a flush here (for its id); updates go out with the next
+            # autoflush, batched with the batch's other writes
+            self.session.flush()
+            assert row.id is not None
+            self._members.setdefault(row.id, {})  # a new incident has no member rows yet
         self._remember((row,))
+        if row.status != RESOLVED:
+            self._open[row.group_key] = row
+        elif self._open.get(row.group_key) is row:
+            self._open[row.group_key] = None
         if decision.fingerprint is not None:
             self._write_alert(row.id, decision, before)
         for transition in decision.transitions:
@@ -249,7 +273,6 @@ class StoreTransaction:
                     actor=decision.actor,
                 )
             )
-        self.session.flush()
         if decision.fingerprint is not None or row.id not in self._members:
             # a decision without an observed alert (ack, resolve, tick, retitle) wrote no alert
             # row: keep the cache, which may be fresher than the caller's copy of the members
@@ -374,7 +397,8 @@ class StoreTransaction:
         row.is_current = True
         self._current[snap.fingerprint] = row
         self.session.add(row)
-        self.session.flush()
+        if row.id is None:
+            self.session.flush()  # for its id, which the history row needs
         if from_state != row.state:
             assert row.id is not None
             self.session.add(
@@ -407,9 +431,7 @@ class StoreTransaction:
             .with_for_update()
         ).first()
         for candidate in (home, latest):
-            if candidate is not None and lifecycle.can_reopen(
-                self._record(candidate).incident, obs.at, policy
-            ):
+            if candidate is not None and lifecycle.can_reopen(incident_snapshot(candidate), obs.at, policy):
                 if self._open_row(candidate.group_key, lock=False) is None:
                     return candidate
         return None
@@ -482,8 +504,15 @@ class StoreTransaction:
         return row
 
     def _open_row(self, group_key: str, *, lock: bool) -> Incident | None:
+        if group_key in self._open:
+            return self._open[group_key]
         query = select(Incident).where(Incident.group_key == group_key, Incident.status != RESOLVED)
-        return self.session.exec(query.with_for_update() if lock else query).first()
+        row = self.session.exec(query.with_for_update() if lock else query).first()
+        if lock:
+            self._open[group_key] = row
+            if row is not None:
+                self._remember((row,))
+        return row
 
     def _current_row(self, fingerprint: str, *, lock: bool) -> Alert | None:
         if fingerprint in self._current:
