@@ -54,7 +54,7 @@ from alerter.notify.dispatch import Dispatcher
 from alerter.notify.inbound import IncidentUpdate
 from alerter.notify.outbox import Outbox
 from alerter.notify.pager import Pager
-from alerter.replay import EngineWiring, build_engine
+from alerter.replay import EngineWiring, build_engine, restore_rule_states
 from alerter.route.maintenance import RefreshingBook
 from alerter.selfmetrics import MetricWriter, SelfMetrics, oncall_recipients, outbox_stats
 from alerter.source import MetricSource
@@ -261,9 +261,7 @@ def compose(
     )
     reloader = RuleReloader(settings.rules, wiring.engine, clock)
     reloader.load_initial()
-    restored = store.restart_state().series_states
-    wiring.engine.restore_states({k: v for k, v in restored.items() if not k.startswith("correlation:")})
-    freeze_long_lived()
+    restore_rule_states(wiring.engine, store)
     return Engine(
         settings,
         clock,
@@ -412,7 +410,6 @@ async def run_live(
     escalation ticks, the outbox sender, and ``web`` (the UI) beside them."""
     if saved_states:
         engine.rules.restore_states(saved_states)
-        freeze_long_lived()
     settings, clock = engine.settings, engine.clock
     scheduler = EvaluationScheduler(engine.rules, clock, _timing(settings))
     scheduler.every("reload", settings.reload_interval, engine.reloader.poll)
@@ -466,13 +463,16 @@ async def warm_then_run(
     engine = compose(
         settings, clock, source, pagers(policies), sink=sinks(clock), policies=policies, metrics_writer=writer
     )
+    if states:
+        engine.rules.restore_states(states)  # the warm-up's view is newer than what was persisted
+    freeze_long_lived()  # a process-wide choice: made here, at the live entry point, not in compose()
     try:
         if on_live:
             on_live(engine)
         stop = asyncio.Event()
         if duration is not None:
             asyncio.get_running_loop().call_later(duration, stop.set)
-        await run_live(engine, stop=stop, saved_states=states, web=web)
+        await run_live(engine, stop=stop, web=web)
     finally:
         engine.close()
         if writer is not None:

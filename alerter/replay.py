@@ -57,6 +57,7 @@ from alerter.incidents.store import IncidentStore
 from alerter.incidents.suppression import Page, PagingDecision
 from alerter.incidents.tables import Alert, Incident
 from alerter.incidents.titles import Member, common_labels
+from alerter.incidents.unit import StoreTransaction
 from alerter.model import ATTR_FINGERPRINT, ATTR_RULE, Event, Severity, fingerprint
 from alerter.pipeline import BatchResult, Deliver, Pipeline
 from alerter.route.rotation import who_is_on_call
@@ -96,6 +97,7 @@ class PipelinedEngine(RuleEngine):
     ) -> None:
         super().__init__(source, sink, clock, name=name)
         self.pipeline = pipeline
+        self.last_run: tuple[str, ...] = ()  # the rules of the batch being flushed
         self._now = clock.now
         self._on_batch = on_batch
 
@@ -107,6 +109,7 @@ class PipelinedEngine(RuleEngine):
         """
         now = self._now() if now is None else now
         await super().run(names, now)
+        self.last_run = tuple(names)
         result = self.pipeline.flush(now)
         if self._on_batch is not None:
             self._on_batch(result)
@@ -144,10 +147,32 @@ def build_engine(
     :class:`VirtualScheduler` in replay. The pipeline rebuilds its state from ``store``'s open
     incidents, so a restart neither reopens nor re-pages anything.
     """
-    pipeline = Pipeline(store, policy, topology, suppressor=suppressor, deliver=deliver, start=clock.now())
+    engine: PipelinedEngine | None = None
+
+    def deliver_and_persist(tx: StoreTransaction, result: BatchResult) -> None:
+        if deliver is not None:
+            deliver(tx, result)
+        if engine is not None and engine.last_run:
+            # the evaluation state of the batch's rules commits with the incidents it caused
+            tx.save_series_states(RULE_STATES, engine.notable_states(engine.last_run), result.at)
+
+    pipeline = Pipeline(
+        store, policy, topology, suppressor=suppressor, deliver=deliver_and_persist, start=clock.now()
+    )
     counter = EventCounter(pipeline if sink is None else _Both(sink, pipeline))
     engine = PipelinedEngine(source, counter, clock, pipeline, name=name, on_batch=on_batch)
     return EngineWiring(engine, pipeline, counter)
+
+
+RULE_STATES = "evaluation:rules"
+"""The store's series-state namespace of persisted rule states: one entry per rule name."""
+
+
+def restore_rule_states(engine: RuleEngine, store: IncidentStore) -> list[str]:
+    """Give ``engine``'s rules the evaluation state the last run persisted (digest unchanged);
+    return the rules restored."""
+    saved = store.restart_state().series_states.get(RULE_STATES, {})
+    return engine.restore_states(saved)
 
 
 class EventCounter:

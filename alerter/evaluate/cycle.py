@@ -110,9 +110,19 @@ class _Runtime:
 
     def status(self) -> RuleStatus:
         s = self.stats
-        return RuleStatus(self.loaded.name, self.loaded.group, self.loaded.interval, str(self.loaded.location),
-                          s.evaluations, s.failures, s.last_evaluation, s.last_duration, s.series, s.firing,
-                          s.last_error)
+        return RuleStatus(
+            self.loaded.name,
+            self.loaded.group,
+            self.loaded.interval,
+            str(self.loaded.location),
+            s.evaluations,
+            s.failures,
+            s.last_evaluation,
+            s.last_duration,
+            s.series,
+            s.firing,
+            s.last_error,
+        )
 
 
 class RuleEngine:
@@ -174,7 +184,9 @@ class RuleEngine:
             if name not in active:
                 changes[name] = Change.REMOVED
                 if old.stats.last_error is not None:
-                    self._emit(name, [engine_events.rule_recovered(self.name, name, now, None, "was removed")])
+                    self._emit(
+                        name, [engine_events.rule_recovered(self.name, name, now, None, "was removed")]
+                    )
         self._rules = active
         for listener in self._listeners:
             listener(changes)
@@ -199,7 +211,9 @@ class RuleEngine:
             raise ConfigError(problems)
         return compiled
 
-    def _carry(self, old: _Runtime | None, loaded: LoadedRule, compiled: CompiledRule, change: Change) -> _Runtime:
+    def _carry(
+        self, old: _Runtime | None, loaded: LoadedRule, compiled: CompiledRule, change: Change
+    ) -> _Runtime:
         if old is None:
             return _Runtime(loaded, compiled, self._new_state())
         if change is Change.CHANGED:
@@ -222,7 +236,20 @@ class RuleEngine:
         Persist it on shutdown (or periodically) and hand it to :meth:`restore_states` after a
         restart, so pending ``for:`` timers and firing alerts continue instead of starting over.
         """
-        return {name: {"digest": rt.loaded.digest, "state": rt.state.to_dict()} for name, rt in self._rules.items()}
+        return {
+            name: {"digest": rt.loaded.digest, "state": rt.state.to_dict()}
+            for name, rt in self._rules.items()
+        }
+
+    def notable_states(self, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Like :meth:`saved_states`, for ``names`` only and only their notable series
+        (:meth:`RuleState.notable`): what a batch persists so a restart resumes ``for:`` timers
+        and firing alerts without writing every steady series every interval."""
+        return {
+            name: {"digest": rt.loaded.digest, "state": rt.state.notable().to_dict()}
+            for name in names
+            if (rt := self._rules.get(name)) is not None
+        }
 
     def restore_states(self, saved: Mapping[str, Mapping[str, Any]]) -> list[str]:
         """Restore states from :meth:`saved_states` for active rules whose digest is unchanged.
@@ -262,7 +289,9 @@ class RuleEngine:
         try:
             results = await self._source.query([rt.loaded.rule.query for rt in batch], now=now)
             if len(results) != len(batch):
-                raise SourceError(f"metric source returned {len(results)} results for {len(batch)} statements")
+                raise SourceError(
+                    f"metric source returned {len(results)} results for {len(batch)} statements"
+                )
         except Exception as exc:  # the source failed the whole batch: every rule in it reports it
             for rt in self._current(batch):
                 self._failed(rt, now, self._clock.now() - started, _describe(exc))

@@ -102,6 +102,22 @@ class RuleState:
             raise ValueError(f"rule state version {version!r} is not supported (expected {STATE_VERSION})")
         return cls(series={str(fp): SeriesState.from_dict(s) for fp, s in data.get("series", {}).items()})
 
+    def notable(self) -> RuleState:
+        """The series whose state a fresh start would NOT rebuild by itself: firing, pending
+        (``for:``), keeping (``keep_firing_for``) or missing samples. A steady-ok series is
+        rediscovered at its next evaluation, so persisting it would only cost writes."""
+        return RuleState(
+            series={
+                fp: s
+                for fp, s in self.series.items()
+                if s.level is not Severity.OK
+                or s.reason != "threshold"
+                or s.missing
+                or s.pending_since is not None
+                or s.cleared_since is not None
+            }
+        )
+
     def firing(self) -> dict[str, SeriesState]:
         """The series currently in a non-ok state (the rule's alerts)."""
         return {fp: s for fp, s in self.series.items() if s.level is not Severity.OK}

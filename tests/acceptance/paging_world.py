@@ -22,7 +22,6 @@ page must be wanted, every want met exactly once.
 
 from __future__ import annotations
 
-import gc
 import json
 import threading
 from bisect import bisect_right
@@ -273,11 +272,6 @@ class PagingWorld:
         self.engine = compose(
             settings_for(self.db, rules=self.rules), self.clock, self.fleet.source, self.pagers
         )
-        # compose gc.freeze()s the whole process (a live-engine optimisation); in a test session
-        # that hides every object alive now from gc.get_referrers, which makes Hypothesis'
-        # register_random warn (an error here) at the session's end. Undo it: see
-        # test_paging_restart.py::test_compose_leaves_the_garbage_collector_as_it_was.
-        gc.unfreeze()
         self.scheduler = VirtualScheduler(self.engine.rules, self.clock, Timing(max_jitter=0))
         self.scheduler.every("escalation", 15.0, self.engine.escalate)
         self.engine.outbox.recover(self.clock.now())  # what the live sender does when it starts

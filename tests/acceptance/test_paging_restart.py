@@ -77,20 +77,11 @@ async def test_engine_down_past_the_sub_step_pages_the_sub_once_at_restart(tmp_p
 
 # -- known bug: a restart loses every rule's per-series state (pending ``for:``, firing) --------
 #
-# ``compose`` restores rule states from ``store.restart_state().series_states``, but nothing ever
-# writes the rule engine's states there (only the pipeline's "correlation:dedup" rows exist), and
-# the shape differs anyway ({rule: {fingerprint: data}} vs ``RuleEngine.restore_states``'s
-# {rule: {"digest", "state"}}). So after a restart every series starts fresh: a firing alert is
-# reported ok at its first evaluation (value still 99%), then fires again after ``for:``.
-
-RESTART_LOSES_RULE_STATE = (
-    "compose restores rule states the engine never persists: a restart resets pending for: "
-    "timers and clears firing alerts until for: elapses again (lead to fix: persist "
-    "RuleEngine.saved_states() in the batch transaction, restore them in compose)"
-)
+# A restart resumes each rule's evaluation state: every batch persists the notable series
+# (firing, pending for:, keeping, missing) in the same transaction as the incidents they caused,
+# and compose() restores them (alerter.replay.restore_rule_states).
 
 
-@pytest.mark.xfail(strict=True, reason=RESTART_LOSES_RULE_STATE)
 async def test_restart_keeps_a_firing_alert_firing(tmp_path: Path) -> None:
     async with open_world(tmp_path, prod=["web-prod-01"]) as world:
         world.fleet.set("web-prod-01", 99.0, at=T0 + 5)
@@ -99,10 +90,9 @@ async def test_restart_keeps_a_firing_alert_firing(tmp_path: Path) -> None:
         await world.run_until(T0 + 1000)
         key = world.key_of("web-prod-01")
         kinds = [e.kind for e in world.timeline(key) if e.kind in ("opened", "cleared", "refired")]
-        assert kinds == ["opened"]  # actual: opened, cleared (at 99%!) at T0+420, refired at T0+540
+        assert kinds == ["opened"]  # not cleared (at 99%) and refired after a restart
 
 
-@pytest.mark.xfail(strict=True, reason=RESTART_LOSES_RULE_STATE)
 async def test_restart_keeps_a_pending_for_timer(tmp_path: Path) -> None:
     async with open_world(tmp_path, prod=["web-prod-01"]) as world:
         world.fleet.set("web-prod-01", 99.0, at=T0 + 5)
@@ -110,10 +100,9 @@ async def test_restart_keeps_a_pending_for_timer(tmp_path: Path) -> None:
         world.restart()  # critical since T0+30, for: 2m still pending
         await world.run_until(T0 + 400)
         [trigger] = world.delivered("pagerduty", "trigger")
-        assert trigger.at == T0 + 180  # as without the restart; actual T0+240 (the timer restarted)
+        assert trigger.at == T0 + 180  # as without the restart: the for: timer continued
 
 
-@pytest.mark.xfail(strict=True, reason=RESTART_LOSES_RULE_STATE)
 async def test_restart_of_a_rule_with_for_longer_than_resolve_delay_does_not_resolve_and_repage(
     tmp_path: Path,
 ) -> None:
@@ -127,25 +116,17 @@ async def test_restart_of_a_rule_with_for_longer_than_resolve_delay_does_not_res
         assert [s.action for s in world.delivered("pagerduty")] == ["trigger"]
         world.restart()
         await world.run_until(T0 + 1200)
-        # actual: the alert reads ok for 6m after the restart, the incident auto-resolves after
-        # resolve_delay (5m) and reopens: PagerDuty gets a resolve and a second trigger
+        # without persisted state the alert would read ok for 6m after the restart, the incident
+        # would auto-resolve after resolve_delay (5m) and reopen: a resolve and a second trigger
         assert [s.action for s in world.delivered("pagerduty")] == ["trigger"]
         assert len(world.fake.alerts) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="compose() calls gc.freeze() (freeze_long_lived): a process-wide side effect in the "
-    "composition function; every test session that composes then imports Hypothesis ends with "
-    "HypothesisWarning (an error under filterwarnings=error) because frozen objects are invisible "
-    "to gc.get_referrers (lead to fix: freeze in the CLI's live entry point, not in compose)",
-)
 def test_compose_leaves_the_garbage_collector_as_it_was(tmp_path: Path) -> None:
-    gc.unfreeze()
+    """gc.freeze() is a process-wide choice the live entry point makes, not compose()."""
     before = gc.get_freeze_count()
     engine = compose(settings_for(tmp_path / "a.db"), FakeClock(T0), StaticSource(), {})
     try:
         assert gc.get_freeze_count() == before
     finally:
         engine.close()
-        gc.unfreeze()
