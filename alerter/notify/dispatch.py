@@ -28,7 +28,7 @@ webhook (Slack) channels through the channel's own pager, with the person in the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -36,7 +36,7 @@ from typing import Protocol
 from sqlmodel import col, select
 
 from alerter.config.oncall import Member
-from alerter.config.routing import Level, RoutingConfig
+from alerter.config.routing import ChannelType, Level, RoutingConfig
 from alerter.incidents.escalation_tables import Escalation
 from alerter.incidents.lifecycle import Transition
 from alerter.incidents.records import Applied, IncidentRecord
@@ -185,21 +185,37 @@ class Dispatcher:
     # -- people and webhooks --------------------------------------------------------------------
 
     def acknowledge(
-        self, tx: StoreTransaction, ref: IncidentRef, who: str, now: float, note: str | None = None
+        self,
+        tx: StoreTransaction,
+        ref: IncidentRef,
+        who: str,
+        now: float,
+        note: str | None = None,
+        *,
+        came_from: Collection[str] = (),
     ) -> Applied:
-        """Acknowledge for a person: the incident, its escalation stops, acks go where pages went."""
+        """Acknowledge for a person: the incident, its escalation stops, acks go where pages went
+        (but not back to ``came_from``, the channels the ack arrived through)."""
         applied = tx.acknowledge(ref, who, now, note)
         if applied.key is not None:
-            self._stopped(tx, applied.key, Stopped.ACKNOWLEDGED, now, who)
+            self._stopped(tx, applied.key, Stopped.ACKNOWLEDGED, now, who, came_from)
         return applied
 
     def resolve(
-        self, tx: StoreTransaction, ref: IncidentRef, who: str, now: float, note: str | None = None
+        self,
+        tx: StoreTransaction,
+        ref: IncidentRef,
+        who: str,
+        now: float,
+        note: str | None = None,
+        *,
+        came_from: Collection[str] = (),
     ) -> Applied:
-        """Resolve for a person: the incident, its escalation stops, resolves go where pages went."""
+        """Resolve for a person: the incident, its escalation stops, resolves go where pages went
+        (but not back to ``came_from``)."""
         applied = tx.resolve(ref, who, now, note)
         if applied.key is not None:
-            self._stopped(tx, applied.key, Stopped.RESOLVED, now, who)
+            self._stopped(tx, applied.key, Stopped.RESOLVED, now, who, came_from)
         return applied
 
     def apply_update(self, tx: StoreTransaction, update: IncidentUpdate) -> Applied | None:
@@ -210,20 +226,36 @@ class Dispatcher:
             log.info("webhook update for unknown incident %s ignored", update.incident_key)
             return None
         who = update.actor or "pagerduty"
+        pagerduty = self._pagerduty_channels()
         if (
             update.kind is UpdateKind.ACKNOWLEDGED
             and record.incident.is_open
             and record.incident.acked_at is None
         ):
-            return self.acknowledge(tx, record.id, who, update.at, "acknowledged in PagerDuty")
+            return self.acknowledge(
+                tx, record.id, who, update.at, "acknowledged in PagerDuty", came_from=pagerduty
+            )
         if update.kind is UpdateKind.RESOLVED and record.incident.is_open:
-            return self.resolve(tx, record.id, who, update.at, "resolved in PagerDuty")
+            return self.resolve(tx, record.id, who, update.at, "resolved in PagerDuty", came_from=pagerduty)
         tx.note(record.id, update.at, "webhook", f"PagerDuty says {update.kind.value} (no change here)", who)
         return None
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _stopped(self, tx: StoreTransaction, key: str, why: Stopped, at: float, who: str | None) -> None:
+    def _pagerduty_channels(self) -> frozenset[str]:
+        return frozenset(
+            n for n, c in self._routing.policy.channels.items() if c.type is ChannelType.PAGERDUTY
+        )
+
+    def _stopped(
+        self,
+        tx: StoreTransaction,
+        key: str,
+        why: Stopped,
+        at: float,
+        who: str | None,
+        came_from: Collection[str] = (),
+    ) -> None:
         state = self._load(tx, key)
         if state is not None:
             self._save(tx, escalation.stop(state, why, at), at)
@@ -235,6 +267,7 @@ class Dispatcher:
             PageRequest(action, key),
             transition=transition_token(word, _occurrence(record)),
             now=at,
+            skip_channels=came_from,
         )
         if added:
             tx.note(record.id, at, "notified", f"{word}: sent to {added} channel(s) that were paged", who)

@@ -144,11 +144,14 @@ def transition_token(transition: str, occurrence: int, level: str | None = None)
     return f"{transition}:{level}#{occurrence}" if level else f"{transition}#{occurrence}"
 
 
-def enqueue_follow_up(session: Session, page: PageRequest, *, transition: str, now: float) -> int:
+def enqueue_follow_up(
+    session: Session, page: PageRequest, *, transition: str, now: float, skip_channels: Collection[str] = ()
+) -> int:
     """Queue an acknowledge or resolve ``page`` to every channel and target that already has a
     page for this incident (``page.dedup_key``); return how many rows were added.
 
-    So a resolve goes wherever the trigger went, and nowhere else (PagerDuty would drop a
+    ``skip_channels`` are left out (the channel the ack or resolve came from). So a resolve goes
+    wherever the trigger went, and nowhere else (PagerDuty would drop a
     resolve for a key it never saw, and an e-mail "resolved" for a page nobody got confuses).
     Raises ValueError for a trigger: triggers are routed, not followed up.
     """
@@ -159,6 +162,8 @@ def enqueue_follow_up(session: Session, page: PageRequest, *, transition: str, n
     )
     added = 0
     for channel, target in sorted(streams.all()):
+        if channel in skip_channels:
+            continue  # e.g. an ack that came from PagerDuty itself needs no echo
         stored_target = None if target == NO_TARGET else target
         added += enqueue(session, page, transition=transition, channel=channel, target=stored_target, now=now)
     return added
