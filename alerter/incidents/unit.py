@@ -18,7 +18,10 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import func
+from sqlalchemy import Table, event, func, insert
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.util import find_tables
 from sqlmodel import Session, col, select
 
 from alerter.incidents import lifecycle
@@ -52,6 +55,10 @@ RESOLVED = IncidentStatus.RESOLVED.value
 
 T = TypeVar("T")
 
+_TIMELINE: Table = IncidentEvent.__table__  # type: ignore[attr-defined]
+_STATE_CHANGE: Table = AlertStateChange.__table__  # type: ignore[attr-defined]
+_SUPPRESSION: Table = Suppression.__table__  # type: ignore[attr-defined]
+
 
 class UnknownIncident(LookupError):
     """No incident has this id or key."""
@@ -75,6 +82,13 @@ class StoreTransaction:
         # group key -> its open incident row (None: none open); kept exact by _apply, the one
         # place a status changes
         self._open: dict[str, Incident | None] = {}
+        # Append-only history rows (timeline, state changes, suppressions) waiting to be written
+        # with one executemany per table instead of one ORM flush per row. They are written
+        # before any query that reads their table and before the commit, so nobody sees a
+        # difference except in the statement count; their order (and so their ids) is kept.
+        self._pending: dict[Table, list[dict[str, Any]]] = {}
+        event.listen(session, "do_orm_execute", self._before_query)
+        event.listen(session, "before_commit", lambda _session: self.write_pending())
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -121,6 +135,23 @@ class StoreTransaction:
         return [(r.at, r.from_state, r.to_state, r.value) for r in rows]
 
     # -- batching --------------------------------------------------------------------------
+
+    def write_pending(self) -> None:
+        """Write the buffered history rows (one INSERT executemany per table)."""
+        pending, self._pending = self._pending, {}
+        for table, rows in pending.items():
+            self.session.connection().execute(insert(table), rows)
+
+    def _append(self, table: Table, row: dict[str, Any]) -> None:
+        self._pending.setdefault(table, []).append(row)
+
+    def _before_query(self, state: ORMExecuteState) -> None:
+        if not self._pending:
+            return
+        statement = state.statement
+        read = find_tables(statement, include_joins=True) if isinstance(statement, ClauseElement) else None
+        if read is None or not self._pending.keys().isdisjoint(read):
+            self.write_pending()
 
     def prefetch(self, fingerprints: Iterable[str], group_keys: Iterable[str] = ()) -> None:
         """Load and lock, in a few statements, the current alerts of ``fingerprints``, their
@@ -264,15 +295,7 @@ class StoreTransaction:
         if decision.fingerprint is not None:
             self._write_alert(row.id, decision, before)
         for transition in decision.transitions:
-            self.session.add(
-                IncidentEvent(
-                    incident_id=row.id,
-                    at=decision.at,
-                    kind=transition.value,
-                    detail=_detail(transition, decision),
-                    actor=decision.actor,
-                )
-            )
+            self._event(row, decision.at, transition.value, _detail(transition, decision), decision.actor)
         if decision.fingerprint is not None or row.id not in self._members:
             # a decision without an observed alert (ack, resolve, tick, retitle) wrote no alert
             # row: keep the cache, which may be fresher than the caller's copy of the members
@@ -300,14 +323,15 @@ class StoreTransaction:
         if alert is not None:
             alert.suppressed = reason.value
             self.session.add(alert)
-        self.session.add(
-            Suppression(
-                incident_id=None if inc is None else inc.id,
-                alert_id=None if alert is None else alert.id,
-                reason=reason.value,
-                detail=detail,
-                at=at,
-            )
+        self._append(
+            _SUPPRESSION,
+            {
+                "incident_id": None if inc is None else inc.id,
+                "alert_id": None if alert is None else alert.id,
+                "reason": reason.value,
+                "detail": detail,
+                "at": at,
+            },
         )
         self.session.flush()
 
@@ -401,14 +425,15 @@ class StoreTransaction:
             self.session.flush()  # for its id, which the history row needs
         if from_state != row.state:
             assert row.id is not None
-            self.session.add(
-                AlertStateChange(
-                    alert_id=row.id,
-                    at=decision.at,
-                    from_state=from_state,
-                    to_state=row.state,
-                    value=snap.value,
-                )
+            self._append(
+                _STATE_CHANGE,
+                {
+                    "alert_id": row.id,
+                    "at": decision.at,
+                    "from_state": from_state,
+                    "to_state": row.state,
+                    "value": snap.value,
+                },
             )
 
     def _member_row(self, incident_id: int, fingerprint: str, before: Alert | None) -> Alert | None:
@@ -477,7 +502,9 @@ class StoreTransaction:
 
     def _event(self, row: Incident, at: float, kind: str, detail: str, actor: str | None) -> None:
         assert row.id is not None
-        self.session.add(IncidentEvent(incident_id=row.id, at=at, kind=kind, detail=detail, actor=actor))
+        self._append(
+            _TIMELINE, {"incident_id": row.id, "at": at, "kind": kind, "detail": detail, "actor": actor}
+        )
 
     def _incident_row(self, ref: IncidentRef, *, lock: bool) -> Incident | None:
         if isinstance(ref, int):

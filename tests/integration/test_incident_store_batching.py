@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from alerter.incidents.lifecycle import LifecyclePolicy
 from alerter.incidents.records import AlertObservation
 from alerter.incidents.store import IncidentStore
-from alerter.incidents.tables import Alert, Incident
+from alerter.incidents.tables import Alert, AlertStateChange, Incident, Suppression, SuppressionReason
 from alerter.incidents.unit import StoreTransaction
 from alerter.model import Severity
 from tests.fixtures.postgres import empty_postgres_database
@@ -94,3 +94,25 @@ def test_prefetched_batch_reads_no_alert_or_incident_row_one_by_one(store_url: s
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert statements  # the batch did write
     assert not [s for s in selects if "is_current" in s or "FROM incident \nWHERE" in s]
+
+
+def test_buffered_history_is_visible_to_queries_in_the_same_transaction(store_url: str) -> None:
+    with IncidentStore(store_url) as store, store.transaction() as tx:
+        opened = tx.observe(AlertObservation("a", "r", CRIT, T0, "g1", "g1 title"), POLICY)
+        assert opened.key is not None
+        tx.note(opened.key, T0, "paged", "primary")
+        tx.record_suppression(SuppressionReason.POLICY, T0, "dev", incident=opened.key, fingerprint="a")
+        tx.observe(AlertObservation("a", "r", WARN, T0 + 1, "g1", "g1 title"), POLICY)
+        assert [e.kind for e in tx.timeline(opened.key)] == ["opened", "paged", "suppressed", "changed"]
+        assert [(f, t) for _, f, t, _ in tx.state_history("a")] == [
+            (None, "critical"),
+            ("critical", "warning"),
+        ]
+        joined = tx.session.exec(
+            select(AlertStateChange.to_state, Alert.fingerprint)
+            .join(Alert, col(Alert.id) == col(AlertStateChange.alert_id))
+            .order_by(col(AlertStateChange.id))
+        ).all()
+        assert [tuple(r) for r in joined] == [("critical", "a"), ("warning", "a")]
+        reasons = tx.session.exec(select(Suppression.reason, Suppression.alert_id)).all()
+        assert [r[0] for r in reasons] == ["policy"] and reasons[0][1] is not None
