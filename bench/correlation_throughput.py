@@ -27,12 +27,14 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from dataclasses import dataclass, field
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import click
+from sqlalchemy import event
 
 from alerter.config.correlation import CorrelationPolicy, load_correlation
 from alerter.config.topology import Topology, load_topology
@@ -134,28 +136,53 @@ def memory_per_series(series: list[dict[str, str]]) -> float:
     return grown / len(series)
 
 
+@dataclass
+class StoreParts:
+    """Where each tick's flush went: CPU seconds, the durable commit (wall), SQL statements."""
+
+    cpu: list[float] = field(default_factory=list)
+    commit: list[float] = field(default_factory=list)
+    statements: list[int] = field(default_factory=list)
+
+
 def latencies(
-    series: list[dict[str, str]], ticks: int, share: float
+    series: list[dict[str, str]], ticks: int, share: float, parts: StoreParts | None = None
 ) -> tuple[list[float], list[float], int, int]:
     """Wall seconds of each tick on a real SQLite store (temp file), and of its store part.
 
     A tick is what the app does per evaluation: every event into the pipeline (its event sink),
-    then ``flush`` (one transaction)."""
+    then ``flush`` (one transaction). ``parts`` collects the flush's CPU time, the wall time from
+    the COMMIT (``synchronous=FULL``: the fsync) to the end of the flush, and its statements."""
     policy, topology = load_policy()
     rng = random.Random(2)
     states = ["ok"] * len(series)
     with tempfile.TemporaryDirectory() as tmp, IncidentStore(f"sqlite:///{tmp}/bench.db") as store:
         pipeline = Pipeline(store, policy, topology, start=T0)
         out, store_part, changes, pages = [], [], 0, 0
+        marks = {"commit": 0.0, "statements": 0}
+
+        def on_commit(_conn: object) -> None:
+            marks["commit"] = time.perf_counter()
+
+        def on_statement(*_args: object) -> None:
+            marks["statements"] += 1
+
+        event.listen(store.engine, "commit", on_commit)
+        event.listen(store.engine, "before_cursor_execute", on_statement)
         for k in range(ticks):
             flip(states, share, rng)
             events = tick_events(series, states, T0 + 30 * k)
             started = time.perf_counter()
             for e in events:
                 pipeline(e)
-            flushing = time.perf_counter()
+            flushing, cpu = time.perf_counter(), time.process_time()
+            marks["statements"] = 0
             result = pipeline.flush(T0 + 30 * k)
             done = time.perf_counter()
+            if parts is not None:
+                parts.cpu.append(time.process_time() - cpu)
+                parts.commit.append(done - marks["commit"])
+                parts.statements.append(int(marks["statements"]))
             out.append(done - started)
             store_part.append(done - flushing)
             changes += len(result.applied)
@@ -177,7 +204,8 @@ def main(series: int, ticks: int, change: float, check: bool) -> None:
     all_series = make_series(series)
     eps, events = hot_path(all_series, ticks, change)
     per_series = memory_per_series(all_series)
-    lat, store_part, stored, pages = latencies(all_series, ticks, change)
+    parts = StoreParts()
+    lat, store_part, stored, pages = latencies(all_series, ticks, change, parts)
     steady = lat[1:] or lat
     print(f"series: {series:,}, ticks: {ticks}, changes per tick: {max(1, int(series * change))}")
     print(f"hot path:          {eps:>12,.0f} events/s  (target >= {TARGET_EPS:,.0f}; {events:,} events, CPU)")
@@ -187,6 +215,11 @@ def main(series: int, ticks: int, change: float, check: bool) -> None:
     )
     print(
         f"  of which store:  p50 {_pct(store_part[1:] or store_part, 0.5) * 1000:7.1f} ms  (flush: one transaction)"
+    )
+    print(
+        f"  store parts:     p50 CPU {_pct(parts.cpu[1:], 0.5) * 1000:7.1f} ms, commit (fsync) + after"
+        f" {_pct(parts.commit[1:], 0.5) * 1000:5.1f} ms, {_pct([float(n) for n in parts.statements[1:]], 0.5):.0f}"
+        " SQL statements"
     )
     print(f"  first tick:      {lat[0] * 1000:7.1f} ms  ({stored:,} store changes, {pages} pages in all)")
     print(
