@@ -82,6 +82,10 @@ class StoreTransaction:
         # group key -> its open incident row (None: none open); kept exact by _apply, the one
         # place a status changes
         self._open: dict[str, Incident | None] = {}
+        # group key -> its latest resolved incident (None: none), and how many incidents it has
+        # had (for the next key); _apply drops/updates an entry when it changes that group
+        self._latest: dict[str, Incident | None] = {}
+        self._group_count: dict[str, int] = {}
         # Append-only history rows (timeline, state changes, suppressions) waiting to be written
         # with one executemany per table instead of one ORM flush per row. They are written
         # before any query that reads their table and before the commit, so nobody sees a
@@ -181,6 +185,7 @@ class StoreTransaction:
             self._remember(open_rows)
             opened = {r.group_key: r for r in open_rows}
             self._open.update((g, opened.get(g)) for g in group_chunk)
+            self._prefetch_history(group_chunk)
         ids = sorted({a.incident_id for a in self._current.values() if a is not None} - self._locked)
         for id_chunk in _chunks(ids):
             self._remember(
@@ -191,6 +196,32 @@ class StoreTransaction:
                     .with_for_update()
                 ).all()
             )
+
+    def _prefetch_history(self, group_keys: Sequence[str]) -> None:
+        """What opening or reopening needs for ``group_keys``: incident counts and the latest
+        resolved incident of each (locked), ranked as :meth:`_reopenable` ranks them."""
+        counts = self.session.exec(
+            select(Incident.group_key, func.count())
+            .where(col(Incident.group_key).in_(group_keys))
+            .group_by(col(Incident.group_key))
+        ).all()
+        self._group_count.update({g: 0 for g in group_keys} | {g: n for g, n in counts})
+        newest_first = func.row_number().over(
+            partition_by=col(Incident.group_key),
+            order_by=(col(Incident.resolved_at).desc(), col(Incident.id).desc()),
+        )
+        ranked = (
+            select(col(Incident.id).label("id"), newest_first.label("n"))
+            .where(col(Incident.group_key).in_(group_keys), Incident.status == RESOLVED)
+            .subquery()
+        )
+        ids = self.session.exec(select(ranked.c.id).where(ranked.c.n == 1)).all()
+        rows = self.session.exec(
+            select(Incident).where(col(Incident.id).in_(ids)).order_by(col(Incident.id)).with_for_update()
+        ).all()
+        self._remember(rows)
+        latest = {r.group_key: r for r in rows}
+        self._latest.update((g, latest.get(g)) for g in group_keys)
 
     def _remember(self, rows: Iterable[Incident]) -> None:
         """Cache incident rows this transaction holds the lock of."""
@@ -287,6 +318,10 @@ class StoreTransaction:
             self.session.flush()
             assert row.id is not None
             self._members.setdefault(row.id, {})  # a new incident has no member rows yet
+            if row.group_key in self._group_count:
+                self._group_count[row.group_key] += 1
+        if row.status == RESOLVED or self._latest.get(row.group_key) is row:
+            self._latest.pop(row.group_key, None)  # may have a new latest resolved: ask again
         self._remember((row,))
         if row.status != RESOLVED:
             self._open[row.group_key] = row
@@ -448,13 +483,16 @@ class StoreTransaction:
     def _reopenable(
         self, home: Incident | None, obs: AlertObservation, policy: LifecyclePolicy
     ) -> Incident | None:
-        latest = self.session.exec(
-            select(Incident)
-            .where(Incident.group_key == obs.group_key, Incident.status == RESOLVED)
-            .order_by(col(Incident.resolved_at).desc(), col(Incident.id).desc())
-            .limit(1)
-            .with_for_update()
-        ).first()
+        if obs.group_key in self._latest:
+            latest = self._latest[obs.group_key]
+        else:
+            latest = self.session.exec(
+                select(Incident)
+                .where(Incident.group_key == obs.group_key, Incident.status == RESOLVED)
+                .order_by(col(Incident.resolved_at).desc(), col(Incident.id).desc())
+                .limit(1)
+                .with_for_update()
+            ).first()
         for candidate in (home, latest):
             if candidate is not None and lifecycle.can_reopen(incident_snapshot(candidate), obs.at, policy):
                 if self._open_row(candidate.group_key, lock=False) is None:
@@ -463,9 +501,11 @@ class StoreTransaction:
 
     def _new_key(self, group_key: str) -> str:
         """``<12 hex of sha256(group_key)>-<n>``: stable, readable, unique per group occurrence."""
-        count = self.session.exec(
-            select(func.count()).select_from(Incident).where(Incident.group_key == group_key)
-        ).one()
+        count = self._group_count.get(group_key)
+        if count is None:
+            count = self.session.exec(
+                select(func.count()).select_from(Incident).where(Incident.group_key == group_key)
+            ).one()
         return f"{hashlib.sha256(group_key.encode()).hexdigest()[:12]}-{count + 1}"
 
     def _parts(self, row: Incident) -> tuple[lifecycle.IncidentSnapshot, tuple[AlertSnapshot, ...]]:

@@ -33,6 +33,10 @@ TIMELINE: list[tuple[float, list[tuple[str, Severity, str]]]] = [
     (T0 + 90, [("a", CRIT, "g1"), ("c", CRIT, "g2"), ("c", OK, "g2")]),
     (T0 + 120, [("a", OK, "g1")]),
     (T0 + 500, [("a", WARN, "g1"), ("e", CRIT, "g1")]),
+    (T0 + 530, [("a", OK, "g1"), ("e", OK, "g1")]),
+    # a newcomer to g1: reopens the group's LATEST resolved incident (of two), in one batch
+    # with a series opening a third group
+    (T0 + 550, [("f", CRIT, "g1"), ("h", CRIT, "g3")]),
 ]
 
 
@@ -72,7 +76,9 @@ def test_prefetch_decides_and_stores_what_one_by_one_does(store_url: str, tmp_pa
         [() if d is None else tuple(t.value for t in d.transitions) for *_, d in b] for b in batched[0]
     ]
     assert transitions[0] == [("opened",), ("joined",), ("opened",)]
-    assert transitions[-1][0] == ("opened",)  # after the reopen window: a new incident
+    assert transitions[5][0] == ("opened",)  # after the reopen window: a new incident
+    assert transitions[-1] == [("reopened", "joined"), ("opened",)]
+    assert batched[0][-1][0][1] == batched[0][5][0][1]  # the second g1 incident, not the first
 
 
 def test_prefetched_batch_reads_no_alert_or_incident_row_one_by_one(store_url: str) -> None:
@@ -93,7 +99,7 @@ def test_prefetched_batch_reads_no_alert_or_incident_row_one_by_one(store_url: s
         store.run(work)
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert statements  # the batch did write
-    assert not [s for s in selects if "is_current" in s or "FROM incident \nWHERE" in s]
+    assert not [s for s in selects if "WHERE alert.fingerprint" in s or "FROM incident \nWHERE" in s]
 
 
 def test_buffered_history_is_visible_to_queries_in_the_same_transaction(store_url: str) -> None:
