@@ -55,7 +55,7 @@ WRITE_BATCH = 5000
 @click.option(
     "--past",
     type=click.FloatRange(10, 110),
-    default=70.0,
+    default=75.0,
     show_default=True,
     help="Minutes of the 2-hour demo timeline that lie in the past at start.",
 )
