@@ -141,10 +141,17 @@ class StoreTransaction:
     # -- batching --------------------------------------------------------------------------
 
     def write_pending(self) -> None:
-        """Write the buffered history rows (one INSERT executemany per table)."""
+        """Write the buffered history rows (one INSERT executemany per table).
+
+        A value that is an alert or incident row stands for its id, known once the session
+        has flushed that row (so new alert rows need no flush of their own).
+        """
         pending, self._pending = self._pending, {}
+        if pending:
+            self.session.flush()
         for table, rows in pending.items():
-            self.session.connection().execute(insert(table), rows)
+            values = [{k: v.id if isinstance(v, Alert | Incident) else v for k, v in r.items()} for r in rows]
+            self.session.connection().execute(insert(table), values)
 
     def _append(self, table: Table, row: dict[str, Any]) -> None:
         self._pending.setdefault(table, []).append(row)
@@ -362,7 +369,7 @@ class StoreTransaction:
             _SUPPRESSION,
             {
                 "incident_id": None if inc is None else inc.id,
-                "alert_id": None if alert is None else alert.id,
+                "alert_id": alert,
                 "reason": reason.value,
                 "detail": detail,
                 "at": at,
@@ -455,15 +462,12 @@ class StoreTransaction:
         copy_alert(snap, row)
         row.is_current = True
         self._current[snap.fingerprint] = row
-        self.session.add(row)
-        if row.id is None:
-            self.session.flush()  # for its id, which the history row needs
+        self.session.add(row)  # a new row is inserted with the next (batched) flush
         if from_state != row.state:
-            assert row.id is not None
             self._append(
                 _STATE_CHANGE,
                 {
-                    "alert_id": row.id,
+                    "alert_id": row,
                     "at": decision.at,
                     "from_state": from_state,
                     "to_state": row.state,
