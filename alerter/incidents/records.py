@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from alerter.incidents.lifecycle import AlertSnapshot, Decision, IncidentSnapshot, IncidentStatus, Transition
 from alerter.incidents.tables import Alert, Incident, IncidentEvent
@@ -109,7 +109,22 @@ class RestartState:
     series_states: Mapping[str, Mapping[str, Mapping[str, Any]]]
 
 
-def alert_snapshot(row: Alert) -> AlertSnapshot:
+class AlertColumns(Protocol):
+    """What :func:`alert_snapshot` reads: an :class:`Alert` row, or a row of just these columns."""
+
+    fingerprint: str
+    state: str
+    first_seen: float
+    last_seen: float
+    last_state_change: float
+    rule: str
+    host: str | None
+    service: str | None
+    labels: dict[str, str]
+    value: float | None
+
+
+def alert_snapshot(row: AlertColumns) -> AlertSnapshot:
     return AlertSnapshot(
         fingerprint=row.fingerprint,
         state=Severity(row.state),

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, event, func, insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import find_tables
@@ -58,6 +60,22 @@ T = TypeVar("T")
 _TIMELINE: Table = IncidentEvent.__table__  # type: ignore[attr-defined]
 _STATE_CHANGE: Table = AlertStateChange.__table__  # type: ignore[attr-defined]
 _SUPPRESSION: Table = Suppression.__table__  # type: ignore[attr-defined]
+_SERIES_STATE: Table = SeriesState.__table__  # type: ignore[attr-defined]
+_MEMBER_COLUMNS = tuple(
+    col(c)
+    for c in (
+        Alert.fingerprint,
+        Alert.state,
+        Alert.first_seen,
+        Alert.last_seen,
+        Alert.last_state_change,
+        Alert.rule,
+        Alert.host,
+        Alert.service,
+        Alert.labels,
+        Alert.value,
+    )
+)
 
 
 class UnknownIncident(LookupError):
@@ -403,19 +421,21 @@ class StoreTransaction:
         """Upsert ``{fingerprint: data}`` of one rule (data must be JSON-ready)."""
         if not states:
             return
-        existing = {
-            r.fingerprint: r
-            for r in self.session.exec(
-                select(SeriesState).where(
-                    SeriesState.rule == rule, col(SeriesState.fingerprint).in_(list(states))
-                )
-            ).all()
-        }
-        for fp, data in states.items():
-            row = existing.get(fp) or SeriesState(rule=rule, fingerprint=fp, updated_at=at)
-            row.data, row.updated_at = dict(data), at
-            self.session.add(row)
+        # one INSERT ... ON CONFLICT DO UPDATE executemany (SQLite and PostgreSQL spell it alike)
+        dialect = self.session.get_bind().dialect.name
+        upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(_SERIES_STATE)
+        statement = upsert.on_conflict_do_update(
+            index_elements=["rule", "fingerprint"],
+            set_={"data": upsert.excluded.data, "updated_at": upsert.excluded.updated_at},
+        )
+        rows = [
+            {"rule": rule, "fingerprint": fp, "data": dict(d), "updated_at": at} for fp, d in states.items()
+        ]
         self.session.flush()
+        self.session.connection().execute(statement, rows)
+        for obj in list(self.session.identity_map.values()):
+            if isinstance(obj, SeriesState) and obj.rule == rule and obj.fingerprint in states:
+                self.session.expire(obj)  # loaded earlier in this transaction: reload on use
 
     def delete_series_states(self, rule: str, fingerprints: list[str] | None = None) -> None:
         """Forget one rule's series (all of them when ``fingerprints`` is None)."""
@@ -520,10 +540,12 @@ class StoreTransaction:
         assert row.id is not None
         members = self._members.get(row.id)
         if members is None:
-            rows = self.session.exec(
-                select(Alert).where(Alert.incident_id == row.id).order_by(col(Alert.id))
+            # plain columns, not ORM objects: the lifecycle only needs snapshots, and a big
+            # incident's members would otherwise each cost an identity-map entity
+            rows = self.session.execute(
+                select(*_MEMBER_COLUMNS).where(Alert.incident_id == row.id).order_by(col(Alert.id))
             ).all()
-            members = self._members[row.id] = {a.fingerprint: alert_snapshot(a) for a in rows}
+            members = self._members[row.id] = {r.fingerprint: alert_snapshot(r) for r in rows}
         return incident_record(row, tuple(members.values()))
 
     def _refresh(self, row: Alert, obs: AlertObservation) -> Applied:

@@ -12,7 +12,14 @@ from sqlmodel import col, select
 from alerter.incidents.lifecycle import LifecyclePolicy
 from alerter.incidents.records import AlertObservation
 from alerter.incidents.store import IncidentStore
-from alerter.incidents.tables import Alert, AlertStateChange, Incident, Suppression, SuppressionReason
+from alerter.incidents.tables import (
+    Alert,
+    AlertStateChange,
+    Incident,
+    SeriesState,
+    Suppression,
+    SuppressionReason,
+)
 from alerter.incidents.unit import StoreTransaction
 from alerter.model import Severity
 from tests.fixtures.postgres import empty_postgres_database
@@ -122,3 +129,17 @@ def test_buffered_history_is_visible_to_queries_in_the_same_transaction(store_ur
         assert [tuple(r) for r in joined] == [("critical", "a"), ("warning", "a")]
         reasons = tx.session.exec(select(Suppression.reason, Suppression.alert_id)).all()
         assert [r[0] for r in reasons] == ["policy"] and reasons[0][1] is not None
+
+
+def test_series_state_upsert_replaces_rows_already_loaded_in_the_transaction(store_url: str) -> None:
+    with IncidentStore(store_url) as store:
+        with store.transaction() as tx:
+            tx.save_series_states("r", {"a": {"n": 1}, "b": {"n": 1}}, T0)
+        with store.transaction() as tx:
+            loaded = tx.session.exec(select(SeriesState).where(SeriesState.fingerprint == "a")).one()
+            assert loaded.data == {"n": 1}
+            tx.save_series_states("r", {"a": {"n": 2}, "c": {"n": 1}}, T0 + 1)
+            assert (loaded.data, loaded.updated_at) == ({"n": 2}, T0 + 1)
+            assert tx.series_states("r") == {"r": {"a": {"n": 2}, "b": {"n": 1}, "c": {"n": 1}}}
+        with store.transaction() as tx:
+            assert tx.series_states() == {"r": {"a": {"n": 2}, "b": {"n": 1}, "c": {"n": 1}}}
