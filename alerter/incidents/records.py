@@ -172,22 +172,49 @@ def incident_record(row: Incident, alerts: tuple[AlertSnapshot, ...]) -> Inciden
 def copy_incident(decision: Decision, row: Incident) -> None:
     """Write the decision's incident fields and counts onto ``row``."""
     s = decision.incident
-    row.key, row.group_key, row.title = s.key, s.group_key, s.title
-    row.status, row.severity = s.status.value, s.severity.value
-    row.opened_at, row.last_change_at = s.opened_at, s.last_change_at
-    row.acked_at, row.acked_by = s.acked_at, s.acked_by
-    row.resolved_at, row.resolved_by = s.resolved_at, s.resolved_by
-    row.reopened_count, row.occurrences = s.reopened_count, s.occurrences
-    row.alert_count, row.active_count = decision.alert_count, decision.active_count
+    _assign(
+        row,
+        key=s.key,
+        group_key=s.group_key,
+        title=s.title,
+        status=s.status.value,
+        severity=s.severity.value,
+        opened_at=s.opened_at,
+        last_change_at=s.last_change_at,
+        acked_at=s.acked_at,
+        acked_by=s.acked_by,
+        resolved_at=s.resolved_at,
+        resolved_by=s.resolved_by,
+        reopened_count=s.reopened_count,
+        occurrences=s.occurrences,
+        alert_count=decision.alert_count,
+        active_count=decision.active_count,
+    )
 
 
 def copy_alert(snapshot: AlertSnapshot, row: Alert) -> None:
     """Write ``snapshot``'s state and details onto ``row``."""
-    row.fingerprint, row.rule = snapshot.fingerprint, snapshot.rule
-    row.host, row.service, row.labels = snapshot.host, snapshot.service, dict(snapshot.labels)
-    row.state, row.value = snapshot.state.value, snapshot.value
-    row.first_seen, row.last_seen = snapshot.first_seen, snapshot.last_seen
-    row.last_state_change = snapshot.last_state_change
+    _assign(
+        row,
+        fingerprint=snapshot.fingerprint,
+        rule=snapshot.rule,
+        host=snapshot.host,
+        service=snapshot.service,
+        labels=dict(snapshot.labels),
+        state=snapshot.state.value,
+        value=snapshot.value,
+        first_seen=snapshot.first_seen,
+        last_seen=snapshot.last_seen,
+        last_state_change=snapshot.last_state_change,
+    )
+
+
+def _assign(row: Incident | Alert, **values: Any) -> None:
+    """Set only the fields that differ: an unchanged field costs no ORM change tracking, and
+    an unchanged row stays out of the session's next flush."""
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
 
 
 def timeline_entry(row: IncidentEvent) -> TimelineEntry:

@@ -297,8 +297,24 @@ class StoreTransaction:
             .order_by(col(Incident.id))
             .with_for_update()
         ).all()
-        decisions = (lifecycle.on_tick(*self._parts(r), now, policy) for r in rows)
+        due = self._quiet_long_enough(rows, now, policy)
+        decisions = (lifecycle.on_tick(*self._parts(r), now, policy) for r in rows if r.id in due)
         return [self.apply(d) for d in decisions if d.changed]
+
+    def _quiet_long_enough(self, rows: Sequence[Incident], now: float, policy: LifecyclePolicy) -> set[int]:
+        """Ids of ``rows`` whose members' newest change is ``resolve_delay`` old, by one aggregate
+        query: the others cannot auto-resolve yet (nor can a row without members), so their
+        members need not be loaded."""
+        ids = [r.id for r in rows if r.id is not None]
+        due: set[int] = set()
+        for chunk in _chunks(ids):
+            newest = self.session.exec(
+                select(Alert.incident_id, func.max(Alert.last_state_change))
+                .where(col(Alert.incident_id).in_(chunk))
+                .group_by(col(Alert.incident_id))
+            ).all()
+            due |= {i for i, since in newest if since is not None and now - since >= policy.resolve_delay}
+        return due
 
     def acknowledge(self, ref: IncidentRef, who: str, now: float, note: str | None = None) -> Applied:
         """A person acknowledges. Raises UnknownIncident, lifecycle.IncidentStateError."""
@@ -336,10 +352,10 @@ class StoreTransaction:
                 key=decision.incident.key,
             )
         copy_incident(decision, row)
-        self.session.add(row)
         if row.id is None:
-            # only an insert needs a flush here (for its id); updates go out with the next
-            # autoflush, batched with the batch's other writes
+            # only an insert needs a flush here (for its id); updates of rows this session
+            # loaded go out with the next autoflush, batched with the batch's other writes
+            self.session.add(row)
             self.session.flush()
             assert row.id is not None
             self._members.setdefault(row.id, {})  # a new incident has no member rows yet
@@ -378,11 +394,9 @@ class StoreTransaction:
         alert = None if fingerprint is None else self._current_row(fingerprint, lock=True)
         if inc is not None:
             inc.suppressed = reason.value
-            self.session.add(inc)
             self._event(inc, at, "suppressed", f"{reason.value}: {detail}".rstrip(": "), None)
         if alert is not None:
             alert.suppressed = reason.value
-            self.session.add(alert)
         self._append(
             _SUPPRESSION,
             {
@@ -393,7 +407,6 @@ class StoreTransaction:
                 "at": at,
             },
         )
-        self.session.flush()
 
     def annotate(
         self,
@@ -412,8 +425,6 @@ class StoreTransaction:
         if flapping is not None and flapping != row.flapping:
             row.flapping = flapping
             self._event(row, at, "flapping" if flapping else "stable", "", actor)
-        self.session.add(row)
-        self.session.flush()
 
     # -- per-series evaluation state -------------------------------------------------------
 
@@ -466,8 +477,7 @@ class StoreTransaction:
         row = self._member_row(incident_id, snap.fingerprint, before)
         if before is not None and before is not row:
             before.is_current = False  # it moves on: the old row keeps the history
-            self.session.add(before)
-            self.session.flush()
+            self.session.flush()  # before its successor becomes current (unique index)
         if row is None:
             row = Alert(
                 incident_id=incident_id,
@@ -480,9 +490,11 @@ class StoreTransaction:
             )
         from_state = None if before is None else before.state
         copy_alert(snap, row)
-        row.is_current = True
+        if not row.is_current:
+            row.is_current = True
         self._current[snap.fingerprint] = row
-        self.session.add(row)  # a new row is inserted with the next (batched) flush
+        if row.id is None:
+            self.session.add(row)  # inserted with the next (batched) flush
         if from_state != row.state:
             self._append(
                 _STATE_CHANGE,
@@ -552,7 +564,6 @@ class StoreTransaction:
         row.last_seen, row.value = obs.at, obs.value
         if (row.host, row.service, row.labels) != (obs.host, obs.service, dict(obs.labels)):
             row.host, row.service, row.labels = obs.host, obs.service, dict(obs.labels)
-        self.session.add(row)
         members = self._members.get(row.incident_id)
         if members is not None:
             members[row.fingerprint] = alert_snapshot(row)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import col, select
 
-from alerter.incidents.lifecycle import LifecyclePolicy
+from alerter.incidents.lifecycle import LifecyclePolicy, Transition
 from alerter.incidents.records import AlertObservation
 from alerter.incidents.store import IncidentStore
 from alerter.incidents.tables import (
@@ -143,3 +143,20 @@ def test_series_state_upsert_replaces_rows_already_loaded_in_the_transaction(sto
             assert tx.series_states("r") == {"r": {"a": {"n": 2}, "b": {"n": 1}, "c": {"n": 1}}}
         with store.transaction() as tx:
             assert tx.series_states() == {"r": {"a": {"n": 2}, "b": {"n": 1}, "c": {"n": 1}}}
+
+
+def test_tick_loads_members_only_of_incidents_due_to_resolve(store_url: str) -> None:
+    slow = LifecyclePolicy(resolve_delay=60, reopen_window=60)
+    with IncidentStore(store_url) as store:
+        for fp, group in (("a", "g1"), ("b", "g2")):
+            store.observe(AlertObservation(fp, "r", CRIT, T0, group, "t"), slow)
+        store.observe(AlertObservation("a", "r", OK, T0 + 10, "g1", "t"), slow)
+        store.observe(AlertObservation("b", "r", OK, T0 + 40, "g2", "t"), slow)
+        statements: list[str] = []
+        event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        resolved = store.tick(T0 + 80, slow)  # g1 quiet for 70 s: due; g2 for 40 s: not yet
+        member_loads = [s for s in statements if "FROM alert \nWHERE alert.incident_id =" in s]
+    assert [(a.decision.incident.group_key if a.decision else None, a.transitions) for a in resolved] == [
+        ("g1", (Transition.RESOLVED_AUTO,))
+    ]
+    assert len(member_loads) == 1
