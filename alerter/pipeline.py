@@ -184,7 +184,11 @@ class Pipeline:
         for s in suppressed:
             tx.record_suppression(s.reason, now, f"{s.rule} {s.fingerprint}: {s.detail}")
         # a few queries for the whole batch instead of several per alert
-        tx.prefetch([r.fingerprint for r in routed], [r.group_key for r in routed])
+        tx.prefetch(
+            [r.fingerprint for r in routed if r.update.refresh],
+            [r.group_key for r in routed if r.update.refresh],
+            [(r.fingerprint, r.group_key) for r in routed if not r.update.refresh],
+        )
         for r in routed:
             applied = tx.observe(self._observation(r, now), self.lifecycle)
             batch.applied.append((r, applied))

@@ -55,7 +55,13 @@ def _run(store: IncidentStore, *, prefetch: bool) -> list[Any]:
 
         def work(tx: StoreTransaction, observations: list[AlertObservation] = observations) -> list[Any]:
             if prefetch:
-                tx.prefetch([o.fingerprint for o in observations], [o.group_key for o in observations])
+                # the first half as refreshes, the rest as expected changes (members loaded too)
+                half = len(observations) // 2
+                tx.prefetch(
+                    [o.fingerprint for o in observations[:half]],
+                    [o.group_key for o in observations[:half]],
+                    [(o.fingerprint, o.group_key) for o in observations[half:]],
+                )
             return [tx.observe(o, POLICY) for o in observations]
 
         decided.append([(a.incident_id, a.key, a.decision) for a in store.run(work)])
@@ -97,7 +103,7 @@ def test_prefetched_batch_reads_no_alert_or_incident_row_one_by_one(store_url: s
         at = T0 + 600
 
         def work(tx: StoreTransaction) -> None:
-            tx.prefetch(fps, ["g1"])
+            tx.prefetch(fps[:2], ["g1"], [(fp, "g1") for fp in fps[2:]])
             statements.clear()
             for fp in fps:
                 state = {"a": WARN, "e": CRIT}.get(fp, OK)
@@ -107,6 +113,7 @@ def test_prefetched_batch_reads_no_alert_or_incident_row_one_by_one(store_url: s
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert statements  # the batch did write
     assert not [s for s in selects if "WHERE alert.fingerprint" in s or "FROM incident \nWHERE" in s]
+    assert not [s for s in selects if "WHERE alert.incident_id =" in s]  # members came with prefetch
 
 
 def test_buffered_history_is_visible_to_queries_in_the_same_transaction(store_url: str) -> None:
