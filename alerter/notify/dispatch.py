@@ -48,6 +48,7 @@ from alerter.notify.outbox import enqueue, enqueue_follow_up, transition_token
 from alerter.notify.pager import PageAction, PageLink, PageRequest, PageSeverity
 from alerter.route import escalation
 from alerter.route.escalation import EscalationState, PageIntent, Step, Stopped
+from alerter.route.handoff import handoff_summaries
 from alerter.route.routing import ChannelTarget, RouteDecision, RouteWhy, matching_route, route
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,9 @@ class Dispatcher:
         self._routing = routing
         self._source = source
         self._incident_url = incident_url
+        # Handoffs are looked for in (last tick, this tick]. In memory: a handoff that falls while
+        # the engine is down gets no summary (the on-call page and feed still show it).
+        self._handoffs_checked: float | None = None
 
     # -- the pipeline's hook ------------------------------------------------------------------
 
@@ -136,7 +140,7 @@ class Dispatcher:
     def tick(self, tx: StoreTransaction, now: float) -> Dispatched:
         """Queue every escalation step due at or before ``now`` (the Sub, the final target,
         renotifies), for incidents still unacknowledged."""
-        total = Dispatched()
+        total = self.handoffs(tx, now)
         due = tx.session.exec(
             select(Escalation).where(col(Escalation.next_at).is_not(None), col(Escalation.next_at) <= now)
         ).all()
@@ -181,6 +185,63 @@ class Dispatcher:
             for name in channels
         ]
         return self._emit(tx, record, intents, decision.outcome.severity, occurrence=_occurrence(record))
+
+    def handoffs(self, tx: StoreTransaction, now: float) -> Dispatched:
+        """Send each Primary who took over since the last call a summary of what is still open
+        (its responders stay on it). Not on PagerDuty: a summary is no incident to page; it goes
+        to the e-mail and webhook channels of the rotation's escalation, addressed to the new
+        Primary, and every open incident's timeline notes the handoff."""
+        since, self._handoffs_checked = self._handoffs_checked, now
+        if since is None or now <= since:
+            return Dispatched()
+        records = tx.open_incidents()
+        states = {
+            r.incident_key: EscalationState.from_dict(r.state)
+            for r in tx.session.exec(select(Escalation)).all()
+        }
+        queued = recorded = 0
+        for name, spec in self._routing.rotations.items():
+            mine = [
+                (r.incident, states.get(r.key))
+                for r in records
+                if states.get(r.key) is None or states[r.key].rotation == name  # type: ignore[union-attr]
+            ]
+            for summary in handoff_summaries(spec, mine, _dt(since), _dt(now)):
+                at = summary.at.timestamp()
+                text = summary.text()
+                for record in records:
+                    if record.incident.opened_at <= at:
+                        tx.note(record.id, at, "handoff", text.splitlines()[0])
+                        recorded += 1
+                page = PageRequest(
+                    PageAction.TRIGGER,
+                    f"handoff-{name}-{int(at)}",
+                    summary=f"Handoff to {summary.new.name}: {len(summary.incidents)} open incident(s)",
+                    source=self._source,
+                    severity=PageSeverity.INFO,
+                    custom_details={
+                        "handoff": text,
+                        "responder": _who(summary.new),
+                        "responder_id": summary.new.id,
+                        "step": "handoff",
+                    },
+                )
+                for channel in self._summary_channels():
+                    queued += enqueue(
+                        tx.session,
+                        page,
+                        transition=f"handoff@{int(at)}",
+                        channel=channel,
+                        target=summary.new.id,
+                        now=at,
+                    )
+        return Dispatched(queued, recorded)
+
+    def _summary_channels(self) -> tuple[str, ...]:
+        policy = self._routing.policy
+        levels = policy.escalation_of(None).channels
+        names = dict.fromkeys((*levels.primary, *levels.sub))
+        return tuple(n for n in names if policy.channels[n].type is not ChannelType.PAGERDUTY)
 
     # -- people and webhooks --------------------------------------------------------------------
 

@@ -191,3 +191,30 @@ def test_before_the_rotation_starts_the_page_still_goes_out_to_the_channel(store
         pipeline.process([cpu("ok", t)], t)
         t += 30
     assert [r[3] for r in rows(store)] == ["trigger", "resolve"]
+
+
+def test_the_new_primary_gets_one_handoff_summary_and_the_open_incident_keeps_its_responder(
+    store, routing
+) -> None:
+    monday = 1_768_208_400.0  # 2026-01-12 09:00 UTC = 10:00 Berlin: anna hands over to ben
+    start = monday - 3600
+    dispatcher = Dispatcher(routing)
+    pipeline = make_pipeline(store, dispatcher, start=start)
+    pipeline.process([cpu("critical", start)], start)
+    key = only_key(store)
+    store.run(lambda tx: dispatcher.acknowledge(tx, key, "anna", start + 60))
+    t = start + 30
+    while t <= monday + 120:
+        pipeline.process([cpu("critical", t)], t)
+        t += 30
+    summaries = [r for r in rows(store) if r[2].startswith("handoff@")]
+    assert summaries == [("ops-slack", "ben", f"handoff@{int(monday)}", "trigger")]  # once, not on PagerDuty
+    with store.transaction() as tx:
+        (row,) = [r for r in tx.session.exec(select(OutboxRow)).all() if r.transition.startswith("handoff@")]
+        text = row.request["custom_details"]["handoff"]
+        notes = [e.detail for e in tx.timeline(key) if e.kind == "handoff"]
+    assert text.startswith("Handoff 2026-01-12T10:00+01:00: primary Anna Becker (anna) -> Ben Schulz (ben)")
+    assert key in text and "responder Anna Becker (anna)" in text
+    assert notes == [text.splitlines()[0]]
+    # the responder did not change with the handoff
+    assert [r for r in rows(store) if r[3] == "trigger" and not r[2].startswith("handoff")][0][1] == "anna"
