@@ -10,6 +10,14 @@ serialises writers) keep two writers from losing each other's counts. When two w
 open an incident for the same group key, the partial unique index rejects the second; the
 store's :meth:`~alerter.incidents.store.IncidentStore.run` retries it, and the retry joins the
 incident the first one opened.
+
+A batch costs a few statements, not a few per alert (``bench/correlation_throughput.py``): the
+pipeline calls :meth:`StoreTransaction.prefetch` with the batch's fingerprints and group keys,
+which loads (and locks) their current alerts, incidents, open and latest resolved incidents and
+the members the lifecycle will need, in a handful of IN queries; per-transaction caches answer
+:meth:`~StoreTransaction.observe` from then on. Updates of loaded rows go out with the next
+autoflush, and append-only history rows (timeline, state changes, suppressions) are buffered and
+written with one executemany per table before any query that reads them and before the commit.
 """
 
 from __future__ import annotations
