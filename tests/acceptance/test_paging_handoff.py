@@ -27,6 +27,7 @@ async def test_escalation_keeps_its_responders_across_the_handoff(tmp_path: Path
     pages = [(s.at - HANDOFF, s.channel, s.dedup_key, s.responder) for s in world.delivered()]
     assert pages == [
         (-420.0, "pagerduty", keys["web-prod-01"], ANNA),
+        (0.0, "ops-slack", f"handoff-platform-{int(HANDOFF)}", BEN),  # the new Primary's summary
         (180.0, "pagerduty", keys["web-prod-02"], BEN),
         (180.0, "ops-slack", keys["web-prod-01"], BEN),  # the Sub of the incident's start, not Clara
         (780.0, "ops-slack", keys["web-prod-02"], CLARA),

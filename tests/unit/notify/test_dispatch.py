@@ -217,4 +217,4 @@ def test_the_new_primary_gets_one_handoff_summary_and_the_open_incident_keeps_it
     assert key in text and "responder Anna Becker (anna)" in text
     assert notes == [text.splitlines()[0]]
     # the responder did not change with the handoff
-    assert [r for r in rows(store) if r[3] == "trigger" and not r[2].startswith("handoff")][0][1] == "anna"
+    assert next(r for r in rows(store) if r[3] == "trigger" and not r[2].startswith("handoff"))[1] == "anna"
