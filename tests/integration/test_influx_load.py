@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from alerter.config.load import load_rules
 from bench.influx_load import fleet, load
 from integrations.influxdb import InfluxMetricSource
