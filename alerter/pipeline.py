@@ -254,6 +254,7 @@ class Pipeline:
         if isinstance(outcome, Page):
             batch.paged.add(inc.key)
             detail = f"{transition.value}: {inc.severity.value}"
+            tx.clear_suppression(inc.key)  # e.g. a warning kept back by policy that became critical
         else:
             detail = f"{transition.value}: {_why(outcome, r, inc.severity)}"
             tx.record_suppression(outcome, batch.now, detail, incident=inc.key)

@@ -415,6 +415,13 @@ class StoreTransaction:
 
     # -- annotations -----------------------------------------------------------------------
 
+    def clear_suppression(self, incident: IncidentRef) -> None:
+        """The incident pages after all: it no longer shows as suppressed (its suppression
+        records stay, for the reports)."""
+        inc = self._require(incident, lock=True)
+        if inc.suppressed is not None:
+            inc.suppressed = None
+
     def record_suppression(
         self,
         reason: SuppressionReason,

@@ -218,3 +218,20 @@ def test_the_new_primary_gets_one_handoff_summary_and_the_open_incident_keeps_it
     assert notes == [text.splitlines()[0]]
     # the responder did not change with the handoff
     assert next(r for r in rows(store) if r[3] == "trigger" and not r[2].startswith("handoff"))[1] == "anna"
+
+
+def test_a_warning_kept_back_by_policy_that_turns_critical_pages_and_is_no_longer_shown_suppressed(
+    store, routing
+) -> None:
+    pipeline = make_pipeline(store, Dispatcher(routing))
+    pipeline.process([cpu("warning", T0)], T0)
+    key = only_key(store)
+    with store.transaction() as tx:
+        assert tx.incident(key).suppressed == "policy"
+    assert rows(store) == []
+    pipeline.process([cpu("critical", T0 + 30)], T0 + 30)
+    with store.transaction() as tx:
+        record = tx.incident(key)
+        assert record.suppressed is None
+        assert [e.kind for e in tx.timeline(key)].count("suppressed") == 1  # the record stays
+    assert [r[3] for r in rows(store)] == ["trigger"]
