@@ -3,13 +3,14 @@
 Not part of the alert flow: it measures it. 10,000 live series (the shipped rules' shapes: hosts,
 app instances, redis nodes; PROD/STG/DEV) are evaluated every 30 s of virtual time; each
 evaluation tick is one batch of 10,000 events, of which ``--change`` (default 0.2%) change
-state. Three figures, each held against its target:
+state. Four figures, each held against its target:
 
 * **hot path**: events/s through the compiled stream graph (dedup + flapping + routing) alone,
   CPU time on one core; target >= 200,000/s;
 * **decision latency**: wall time of ``Pipeline.process`` for one tick (stream graph + ONE
   SQLite transaction with every incident change and paging decision), p50/p99 over ``--ticks``;
-  a transition becomes a decision within that time after its evaluation;
+  a transition becomes a decision within that time after its evaluation; **end to end**:
+  events/s of the median tick, target >= 200,000/s (the issue's figure, store included);
 * **memory per live series**: bytes the correlation state keeps per series (tracemalloc);
   target <= 1 KB.
 
@@ -222,13 +223,18 @@ def main(series: int, ticks: int, change: float, check: bool) -> None:
         " SQL statements"
     )
     print(f"  first tick:      {lat[0] * 1000:7.1f} ms  ({stored:,} store changes, {pages} pages in all)")
+    end_to_end = series / statistics.median(steady)
     print(
-        f"pipeline:          {series / statistics.median(steady):>12,.0f} events/s end to end (median tick)"
+        f"pipeline:          {end_to_end:>12,.0f} events/s end to end (median tick; target >= {TARGET_EPS:,.0f})"
     )
     print(f"memory:            {per_series:>12,.0f} bytes per live series  (target <= {TARGET_BYTES:,.0f})")
     missed = [
         name
-        for name, ok in (("hot path", eps >= TARGET_EPS), ("memory", per_series <= TARGET_BYTES))
+        for name, ok in (
+            ("hot path", eps >= TARGET_EPS),
+            ("end to end", end_to_end >= TARGET_EPS),
+            ("memory", per_series <= TARGET_BYTES),
+        )
         if not ok
     ]
     if missed:
