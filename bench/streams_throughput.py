@@ -40,15 +40,22 @@ def make_events(n_events: int, n_series: int, seed: int = 7) -> list[Event]:
         s = i % n_series
         if rng.random() < 0.05:
             current[s] = rng.choice(STATES)
-        events.append(Event(host=hosts[s], service=services[s], state=current[s],
-                            metric=float(i % 100), time=float(i // n_series), ttl=60.0))
+        events.append(
+            Event(
+                host=hosts[s],
+                service=services[s],
+                state=current[s],
+                metric=float(i % 100),
+                time=float(i // n_series),
+                ttl=60.0,
+            )
+        )
     return events
 
 
 def build_pipeline() -> tuple[Callable[[Event], object], Index]:
     index = Index()
-    pipeline = where(lambda e: e.metric is not None,
-                     by(("host", "service"), lambda: changed_state(index)))
+    pipeline = where(lambda e: e.metric is not None, by(("host", "service"), lambda: changed_state(index)))
     return pipeline, index
 
 
@@ -101,13 +108,19 @@ def main(argv: list[str] | None = None) -> int:
     state_b, total_b = bytes_per_series(args.series)
     ok_rate = rate >= TARGET_EVENTS_PER_S
     ok_mem = total_b <= TARGET_BYTES_PER_SERIES
-    print(f"pipeline: where -> by(host, service) -> changed_state -> index; "
-          f"{args.events:,} events over {args.series:,} series, python {sys.version.split()[0]}")
-    print(f"throughput: {rate:,.0f} events/s (target >= {TARGET_EVENTS_PER_S:,}) "
-          f"{'OK' if ok_rate else 'MISSED'}")
+    print(
+        f"pipeline: where -> by(host, service) -> changed_state -> index; "
+        f"{args.events:,} events over {args.series:,} series, python {sys.version.split()[0]}"
+    )
+    print(
+        f"throughput: {rate:,.0f} events/s (target >= {TARGET_EVENTS_PER_S:,}) "
+        f"{'OK' if ok_rate else 'MISSED'}"
+    )
     print(f"latency per event: p50 {p50:.2f} us, p99 {p99:.2f} us")
-    print(f"memory per live series: {state_b:,.0f} B stream state, {total_b:,.0f} B with the indexed "
-          f"event (target <= {TARGET_BYTES_PER_SERIES:,} B) {'OK' if ok_mem else 'MISSED'}")
+    print(
+        f"memory per live series: {state_b:,.0f} B stream state, {total_b:,.0f} B with the indexed "
+        f"event (target <= {TARGET_BYTES_PER_SERIES:,} B) {'OK' if ok_mem else 'MISSED'}"
+    )
     return 0 if ok_rate and ok_mem else 1
 
 

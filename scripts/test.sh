@@ -6,5 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh --test
 export PYTHONHASHSEED=0
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+.venv/bin/ruff check --quiet alerter integrations tests bench grafana && echo "ruff: clean"
 .venv/bin/lint-imports --no-cache >/dev/null && echo "import contracts: kept"
+.venv/bin/python grafana/build.py --check >/dev/null && echo "grafana dashboards: up to date"
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -84,7 +84,11 @@ class Thresholds(StrictModel):
         if self.warning is None and self.critical is None:
             raise ValueError("needs at least one of warning, critical")
         op = self.operator
-        if self.warning is not None and self.critical is not None and op.breaches(self.warning, self.critical):
+        if (
+            self.warning is not None
+            and self.critical is not None
+            and op.breaches(self.warning, self.critical)
+        ):
             raise ValueError(
                 f"warning {self.warning:g} is worse than critical {self.critical:g} for operator "
                 f"{op.value!r} (expected warning {'<=' if op.higher_is_worse else '>='} critical)"
@@ -126,7 +130,9 @@ class Rule(StrictModel):
 
     name: str = Field(pattern=NAME_PATTERN)
     query: str = Field(min_length=1, description="InfluxQL SELECT with a time lower bound")
-    field: str | None = Field(default=None, description="result column holding the value (default: the only one)")
+    field: str | None = Field(
+        default=None, description="result column holding the value (default: the only one)"
+    )
     interval: Duration | None = Field(default=None, description="default: the group's interval")
     thresholds: Thresholds
     for_: Duration = Field(default=0.0, alias="for", ge=0)
@@ -134,7 +140,8 @@ class Rule(StrictModel):
     no_data: NoData = NoData()
     host_tag: str = Field(default="host", description="GROUP BY tag whose value is the event's host")
     service: str | None = Field(
-        default=None, description="event service; {tag} placeholders take GROUP BY tag values; default: rule name"
+        default=None,
+        description="event service; {tag} placeholders take GROUP BY tag values; default: rule name",
     )
     labels: dict[str, str] = Field(default_factory=dict)
     tags: tuple[str, ...] = ()

@@ -56,7 +56,9 @@ class Settings(StrictModel):
         default="rules", description="where correlation, topology, oncall, routing, maintenance files are"
     )
     influx: InfluxSettings = InfluxSettings()
-    selfmetrics_database: str | None = Field(default=None, description="InfluxDB database for the engine's own metrics")
+    selfmetrics_database: str | None = Field(
+        default=None, description="InfluxDB database for the engine's own metrics"
+    )
     database_url: str = "sqlite:///var/alerter.db"
     public_url: str = Field(default="http://127.0.0.1:8080", description="base of links to incident pages")
     pagerduty: PagerDutySettings = PagerDutySettings()
@@ -67,7 +69,8 @@ class Settings(StrictModel):
     delivery_tick: Duration = 1.0
     reload_interval: Duration = 10.0
     jitter: Duration = Field(
-        default=2.0, description="max phase offset of a rule group's schedule; deterministic per engine_name and group"
+        default=2.0,
+        description="max phase offset of a rule group's schedule; deterministic per engine_name and group",
     )
 
 

@@ -25,16 +25,24 @@ def rule_service(rule: str) -> str:
     return f"alerter rule {rule}"
 
 
-def _event(engine: str, service: str, rule: str, state: Severity, description: str, now: float,
-           ttl: float | None) -> Event:
+def _event(
+    engine: str, service: str, rule: str, state: Severity, description: str, now: float, ttl: float | None
+) -> Event:
     attributes = {
         ATTR_RULE: rule,
         ATTR_REASON: REASON_ENGINE,
         ATTR_FINGERPRINT: fingerprint(REASON_ENGINE, {"host": engine, "service": service}),
         ATTR_SUMMARY: description.splitlines()[0] if description else "",
     }
-    return Event(host=engine, service=service, state=state.value, description=description, time=now,
-                 ttl=ttl, attributes=attributes)
+    return Event(
+        host=engine,
+        service=service,
+        state=state.value,
+        description=description,
+        time=now,
+        ttl=ttl,
+        attributes=attributes,
+    )
 
 
 def rule_failed(engine: str, rule: str, error: str, now: float, ttl: float | None) -> Event:
@@ -42,11 +50,20 @@ def rule_failed(engine: str, rule: str, error: str, now: float, ttl: float | Non
 
     Sent on every failed evaluation (with the rule's ttl) so it stays fresh while the failure lasts.
     """
-    return _event(engine, rule_service(rule), rule, Severity.CRITICAL,
-                  f'rule "{rule}" could not be evaluated: {error}', now, ttl)
+    return _event(
+        engine,
+        rule_service(rule),
+        rule,
+        Severity.CRITICAL,
+        f'rule "{rule}" could not be evaluated: {error}',
+        now,
+        ttl,
+    )
 
 
-def rule_recovered(engine: str, rule: str, now: float, ttl: float | None, why: str = "evaluates again") -> Event:
+def rule_recovered(
+    engine: str, rule: str, now: float, ttl: float | None, why: str = "evaluates again"
+) -> Event:
     """Ok: a rule that had failed evaluates again (or was removed: ``why="was removed"``)."""
     return _event(engine, rule_service(rule), rule, Severity.OK, f'rule "{rule}" {why}', now, ttl)
 

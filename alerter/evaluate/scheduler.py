@@ -105,8 +105,16 @@ class EvaluationScheduler:
             func()
 
         trigger = IntervalTrigger(seconds=interval, timezone=UTC)
-        self._scheduler.add_job(job, trigger, id=_PERIODIC_JOB + job_id, name=job_id, replace_existing=True,
-                                max_instances=1, coalesce=True, misfire_grace_time=_grace(interval))
+        self._scheduler.add_job(
+            job,
+            trigger,
+            id=_PERIODIC_JOB + job_id,
+            name=job_id,
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=_grace(interval),
+        )
 
     def sync(self) -> None:
         """Follow the engine's rule set: add, reschedule and remove rule jobs."""
@@ -124,9 +132,17 @@ class EvaluationScheduler:
     def _add_rule_job(self, name: str, group: str, interval: float) -> None:
         first = self._timing.next_due(group, interval, after=self._clock.now())
         trigger = IntervalTrigger(seconds=interval, start_date=to_datetime(first), timezone=UTC)
-        self._scheduler.add_job(self._batcher.submit, trigger, args=[name], id=_RULE_JOB + name,
-                                name=f'rule "{name}"', replace_existing=True, max_instances=1,
-                                coalesce=True, misfire_grace_time=_grace(interval))
+        self._scheduler.add_job(
+            self._batcher.submit,
+            trigger,
+            args=[name],
+            id=_RULE_JOB + name,
+            name=f'rule "{name}"',
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=_grace(interval),
+        )
 
 
 def _grace(interval: float) -> int:

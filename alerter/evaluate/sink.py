@@ -28,7 +28,11 @@ class EventSink(Protocol):
     def __call__(self, event: Event) -> None: ...
 
 
-_COLORS = {Severity.CRITICAL.value: "\x1b[31m", Severity.WARNING.value: "\x1b[33m", Severity.OK.value: "\x1b[32m"}
+_COLORS = {
+    Severity.CRITICAL.value: "\x1b[31m",
+    Severity.WARNING.value: "\x1b[33m",
+    Severity.OK.value: "\x1b[32m",
+}
 _RESET = "\x1b[0m"
 
 

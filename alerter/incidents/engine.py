@@ -13,6 +13,8 @@ for two writers here:
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -52,8 +54,8 @@ def _sqlite_engine(url: str) -> Engine:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we send BEGIN ourselves (below)
         cursor = dbapi_conn.cursor()
+        _switch_to_wal(cursor)
         for pragma in (
-            "journal_mode=WAL",
             "synchronous=FULL",
             "foreign_keys=ON",
             f"busy_timeout={int(BUSY_TIMEOUT_S * 1000)}",
@@ -66,3 +68,24 @@ def _sqlite_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+WAL_SWITCH_ATTEMPTS = 60
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode=WAL``, waiting out a concurrent switch.
+
+    Turning a brand-new database file to WAL takes an exclusive lock, and SQLite answers
+    "database is locked" at once there instead of calling the busy handler; so when several
+    processes open a fresh database together (tested), all but one retry here briefly. Once the
+    file is in WAL mode the pragma is a no-op that needs no lock.
+    """
+    for attempt in range(WAL_SWITCH_ATTEMPTS):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == WAL_SWITCH_ATTEMPTS - 1:
+                raise
+            time.sleep(min(0.5, 0.01 * 2**attempt))  # a real lock wait, not a test's poll

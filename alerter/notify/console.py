@@ -27,7 +27,9 @@ class ConsolePager:
         if page.action is PageAction.TRIGGER:
             who = page.custom_details.get("responder", "?")
             step = page.custom_details.get("step", "?")
-            line = f"{when} PAGE {page.severity.value.upper()} {page.summary} -> {who} ({step}, {self._channel})"
+            line = (
+                f"{when} PAGE {page.severity.value.upper()} {page.summary} -> {who} ({step}, {self._channel})"
+            )
         else:
             line = f"{when} PAGE {page.action.value} {page.dedup_key} ({self._channel})"
         print(line, file=self._out, flush=True)

@@ -42,8 +42,9 @@ class By:
 
     __slots__ = ("_build", "_forks", "_key", "_multi", "_on_error")
 
-    def __init__(self, fields: str | Sequence[str] | Callable[[Event], Any], build: Builder,
-                 on_error: ErrorReporter) -> None:
+    def __init__(
+        self, fields: str | Sequence[str] | Callable[[Event], Any], build: Builder, on_error: ErrorReporter
+    ) -> None:
         self._key = key_function(fields)
         self._multi = not callable(fields) and not isinstance(fields, str) and len(fields) > 1
         self._build = build
@@ -87,8 +88,12 @@ class By:
             restore_into(fork, fork_state)
 
 
-def by(fields: str | Sequence[str] | Callable[[Event], Any], build: Callable[[], Stream | Sequence[Stream]],
-       *, on_error: ErrorReporter = log_errors) -> By:
+def by(
+    fields: str | Sequence[str] | Callable[[Event], Any],
+    build: Callable[[], Stream | Sequence[Stream]],
+    *,
+    on_error: ErrorReporter = log_errors,
+) -> By:
     """Fork per key: ``build()`` makes a fresh, independent set of child streams for each new key.
 
     >>> from alerter.streams.changes import changed
@@ -100,8 +105,12 @@ def by(fields: str | Sequence[str] | Callable[[Event], Any], build: Callable[[],
     return By(fields, lambda _key: build(), on_error)
 
 
-def by_builder(fields: str | Sequence[str] | Callable[[Event], Any], build: Builder,
-               *, on_error: ErrorReporter = log_errors) -> By:
+def by_builder(
+    fields: str | Sequence[str] | Callable[[Event], Any],
+    build: Builder,
+    *,
+    on_error: ErrorReporter = log_errors,
+) -> By:
     """As :func:`by`, but ``build(key)`` sees the key (Riemann's ``by-builder``).
 
     >>> got = []; s = by_builder("host", lambda host: lambda e: got.append((host, e.state)))

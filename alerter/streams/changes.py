@@ -40,8 +40,14 @@ class Changed:
 
     __slots__ = ("_emit", "_f", "_pairs", "_prev", "_prev_event")
 
-    def __init__(self, f: str | Callable[[Event], Any], children: tuple[Stream, ...], init: Any,
-                 pairs: bool, on_error: ErrorReporter) -> None:
+    def __init__(
+        self,
+        f: str | Callable[[Event], Any],
+        children: tuple[Stream, ...],
+        init: Any,
+        pairs: bool,
+        on_error: ErrorReporter,
+    ) -> None:
         self._f = field_getter(f)
         self._prev = init
         self._prev_event: Event | None = None
@@ -57,8 +63,10 @@ class Changed:
 
     def snapshot(self) -> dict[str, Any]:
         prev_event = self._prev_event
-        return {"previous": self._prev,
-                "previous_event": None if prev_event is None else prev_event.to_dict()}
+        return {
+            "previous": self._prev,
+            "previous_event": None if prev_event is None else prev_event.to_dict(),
+        }
 
     def restore(self, state: dict[str, Any]) -> None:
         self._prev = state["previous"]
@@ -99,8 +107,9 @@ class ChangedState:
 
     __slots__ = ("_children", "_events", "_init", "_key", "_on_error", "_pairs", "_prev", "_state")
 
-    def __init__(self, children: tuple[Stream, ...], init: str | None, pairs: bool,
-                 on_error: ErrorReporter) -> None:
+    def __init__(
+        self, children: tuple[Stream, ...], init: str | None, pairs: bool, on_error: ErrorReporter
+    ) -> None:
         self._children = children
         self._on_error = on_error
         self._init = init
@@ -181,8 +190,9 @@ class Stable:
 
     __slots__ = ("_buffer", "_ctx", "_dt", "_emit", "_f", "_prev", "_start")
 
-    def __init__(self, ctx: StreamContext, dt: float, f: str | Callable[[Event], Any],
-                 children: tuple[Stream, ...]) -> None:
+    def __init__(
+        self, ctx: StreamContext, dt: float, f: str | Callable[[Event], Any], children: tuple[Stream, ...]
+    ) -> None:
         self._ctx = ctx
         self._dt = dt
         self._f = field_getter(f)
@@ -239,8 +249,9 @@ def stable(ctx: StreamContext, dt: float, f: str | Callable[[Event], Any], *chil
     return Stable(ctx, dt, f, children)
 
 
-def runs(n: int, f: str | Callable[[Event], Any], *children: Stream,
-         on_error: ErrorReporter = log_errors) -> Callable[[Event], None]:
+def runs(
+    n: int, f: str | Callable[[Event], Any], *children: Stream, on_error: ErrorReporter = log_errors
+) -> Callable[[Event], None]:
     """Emit the newest event once the last ``n`` events (n >= 1) all share ``f``; n = 0 never emits.
 
     >>> got = []; s = runs(2, "state", got.append)

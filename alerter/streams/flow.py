@@ -30,9 +30,15 @@ class PartTimeSimple:
 
     __slots__ = ("_add", "_anchor", "_ctx", "_dt", "_end", "_finish", "_reset", "_side", "_task", "state")
 
-    def __init__(self, ctx: StreamContext, dt: float, reset: Callable[[Any], Any],
-                 add: Callable[[Any, Event], Any], side_effects: Callable[[Any, Event], object],
-                 finish: Callable[[Any, float, float], object]) -> None:
+    def __init__(
+        self,
+        ctx: StreamContext,
+        dt: float,
+        reset: Callable[[Any], Any],
+        add: Callable[[Any, Event], Any],
+        side_effects: Callable[[Any, Event], object],
+        finish: Callable[[Any, float, float], object],
+    ) -> None:
         if not dt > 0:
             raise ValueError(f"window dt must be > 0 seconds, got {dt}")
         self._ctx = ctx
@@ -83,8 +89,9 @@ def throttle(ctx: StreamContext, n: int, dt: float, *children: Stream) -> PartTi
         if sent <= n:
             emit(value)
 
-    return PartTimeSimple(ctx, dt, lambda _old: 0, lambda sent, _e: sent + 1, side,
-                          lambda _s, _start, _end: None)
+    return PartTimeSimple(
+        ctx, dt, lambda _old: 0, lambda sent, _e: sent + 1, side, lambda _s, _start, _end: None
+    )
 
 
 def rollup(ctx: StreamContext, n: int, dt: float, *children: Stream) -> PartTimeSimple:

@@ -34,8 +34,9 @@ def _normalise(changes: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (() if k == "tags" and v is None else v) for k, v in changes.items()}
 
 
-def with_(changes: Mapping[str, Any], *children: Stream,
-          on_error: ErrorReporter = log_errors) -> Callable[[Any], None]:
+def with_(
+    changes: Mapping[str, Any], *children: Stream, on_error: ErrorReporter = log_errors
+) -> Callable[[Any], None]:
     """Override the given fields/attributes on every event (or each event of a list); None removes.
 
     An empty mapping passes events through unchanged.
@@ -60,8 +61,9 @@ def _missing(event: Event, key: str) -> bool:
     return event.get(key) is None
 
 
-def default(defaults: Mapping[str, Any], *children: Stream,
-            on_error: ErrorReporter = log_errors) -> Callable[[Any], None]:
+def default(
+    defaults: Mapping[str, Any], *children: Stream, on_error: ErrorReporter = log_errors
+) -> Callable[[Any], None]:
     """Set each key only where the event's value is missing (None).
 
     >>> got = []; default({"ttl": 300, "state": "ok"}, got.append)(Event(state="critical"))
@@ -87,8 +89,9 @@ def _tags(tags: str | Iterable[str]) -> tuple[str, ...]:
     return (tags,) if isinstance(tags, str) else tuple(tags)
 
 
-def tag(tags: str | Iterable[str], *children: Stream,
-        on_error: ErrorReporter = log_errors) -> Callable[[Event], None]:
+def tag(
+    tags: str | Iterable[str], *children: Stream, on_error: ErrorReporter = log_errors
+) -> Callable[[Event], None]:
     """Add tags: the new ones first, then the event's own, without duplicates.
 
     >>> got = []; tag(["b", "c"], got.append)(Event(tags=("a", "b"))); got[0].tags
@@ -103,8 +106,9 @@ def tag(tags: str | Iterable[str], *children: Stream,
     return stream
 
 
-def untag(tags: str | Iterable[str], *children: Stream,
-          on_error: ErrorReporter = log_errors) -> Callable[[Event], None]:
+def untag(
+    tags: str | Iterable[str], *children: Stream, on_error: ErrorReporter = log_errors
+) -> Callable[[Event], None]:
     """Remove tags (an event without tags passes with no tags).
 
     >>> got = []; untag("a", got.append)(Event(tags=("a", "b"))); got[0].tags
@@ -119,8 +123,9 @@ def untag(tags: str | Iterable[str], *children: Stream,
     return stream
 
 
-def smap(f: Callable[[Any], Any], *children: Stream, keep_none: bool = False,
-         on_error: ErrorReporter = log_errors) -> Callable[[Any], None]:
+def smap(
+    f: Callable[[Any], Any], *children: Stream, keep_none: bool = False, on_error: ErrorReporter = log_errors
+) -> Callable[[Any], None]:
     """Emit ``f(value)``; a None result is dropped (False is forwarded) unless ``keep_none``
     (Riemann's ``smap*``).
 
@@ -138,8 +143,9 @@ def smap(f: Callable[[Any], Any], *children: Stream, keep_none: bool = False,
     return stream
 
 
-def smapcat(f: Callable[[Any], Iterable[Any]], *children: Stream,
-            on_error: ErrorReporter = log_errors) -> Callable[[Any], None]:
+def smapcat(
+    f: Callable[[Any], Iterable[Any]], *children: Stream, on_error: ErrorReporter = log_errors
+) -> Callable[[Any], None]:
     """Emit each element of ``f(value)``.
 
     >>> got = []; smapcat(lambda e: [e, e], got.append)(Event()); len(got)
@@ -178,8 +184,12 @@ def sdo(*children: Stream, on_error: ErrorReporter = log_errors) -> Callable[[An
     return fan_out(children, on_error)
 
 
-def sreduce(f: Callable[[Any, Any], Any], *children: Stream, init: Any = _MISSING,
-            on_error: ErrorReporter = log_errors) -> Callable[[Any], None]:
+def sreduce(
+    f: Callable[[Any, Any], Any],
+    *children: Stream,
+    init: Any = _MISSING,
+    on_error: ErrorReporter = log_errors,
+) -> Callable[[Any], None]:
     """Emit the running fold ``acc = f(acc, value)``. Without ``init`` the first value becomes
     ``acc`` and nothing is emitted for it.
 
@@ -223,8 +233,9 @@ def counter(*children: Stream, on_error: ErrorReporter = log_errors) -> Callable
     return stream
 
 
-def project(ctx: StreamContext, preds: Sequence[Callable[[Event], Any]],
-            *children: Stream) -> Callable[[Event], None]:
+def project(
+    ctx: StreamContext, preds: Sequence[Callable[[Event], Any]], *children: Stream
+) -> Callable[[Event], None]:
     """Keep the latest event per predicate; on a matching event emit the whole list of slots.
 
     A slot holding an ``expired?`` event is emitted once as ``expire(e)`` (time = now, only host

@@ -47,7 +47,9 @@ class Index:
     def update(self, event: Event) -> None:
         """Insert (replace) ``event``; state "expired" deletes its key. Raises ValueError without time."""
         if event.time is None:
-            raise ValueError(f"index: refusing event without time (host={event.host!r}, service={event.service!r})")
+            raise ValueError(
+                f"index: refusing event without time (host={event.host!r}, service={event.service!r})"
+            )
         key = (event.host, event.service)
         if event.state == EXPIRED:
             self._events.pop(key, None)
@@ -68,7 +70,8 @@ class Index:
     def expire(self, now: float) -> list[Event]:
         """Remove and return every event with ``now - time > (ttl or 60)`` (strict)."""
         gone = [
-            (k, e) for k, e in self._events.items()
+            (k, e)
+            for k, e in self._events.items()
             if now - e.time > (DEFAULT_TTL if e.ttl is None else e.ttl)  # type: ignore[operator]
         ]
         for k, _ in gone:

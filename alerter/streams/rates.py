@@ -87,8 +87,9 @@ def rate(ctx: StreamContext, interval: float, *children: Stream) -> Callable[[Ev
 
     def tick() -> None:
         t = template[0]
-        out = t.with_(metric=total[0] / interval, time=ctx.now(),
-                      ttl=None if t.ttl is None else t.ttl - interval)
+        out = t.with_(
+            metric=total[0] / interval, time=ctx.now(), ttl=None if t.ttl is None else t.ttl - interval
+        )
         total[0] = 0.0
         template[0] = out
         emit(out)
@@ -105,9 +106,13 @@ def rate(ctx: StreamContext, interval: float, *children: Stream) -> Callable[[Ev
     return stream
 
 
-def part_time_fast(ctx: StreamContext, interval: float, create: Callable[[], Any],
-                   add: Callable[[Any, Event], object],
-                   finish: Callable[[Any], object]) -> Callable[[Event], None]:
+def part_time_fast(
+    ctx: StreamContext,
+    interval: float,
+    create: Callable[[], Any],
+    add: Callable[[Any, Event], object],
+    finish: Callable[[Any], object],
+) -> Callable[[Event], None]:
     """Bins on ticks at first event + k*interval; an ``expired?`` event discards the current bin."""
     bin_: list[Any] = [create()]
 
@@ -128,8 +133,9 @@ def part_time_fast(ctx: StreamContext, interval: float, create: Callable[[], Any
     return stream
 
 
-def percentiles(ctx: StreamContext, interval: float, points: Sequence[float] | Mapping[float, str],
-                *children: Stream) -> Callable[[Event], None]:
+def percentiles(
+    ctx: StreamContext, interval: float, points: Sequence[float] | Mapping[float, str], *children: Stream
+) -> Callable[[Event], None]:
     """Every ``interval``, emit for each point p the sampled event at index ``min(n-1, floor(n*p))``
     of the bin sorted by metric, its service suffixed ``" " + str(p)`` (or the mapping's suffix).
 
@@ -144,8 +150,9 @@ def percentiles(ctx: StreamContext, interval: float, points: Sequence[float] | M
     [('lat 0.5', 2), ('lat 1', 3)]
     """
     emit = fan_out(children, ctx.on_error)
-    suffixes = (tuple(points.items()) if isinstance(points, Mapping)
-                else tuple((p, " " + str(p)) for p in points))
+    suffixes = (
+        tuple(points.items()) if isinstance(points, Mapping) else tuple((p, " " + str(p)) for p in points)
+    )
 
     def add(samples: list[Event], event: Event) -> None:
         if event.metric is not None:
@@ -163,7 +170,9 @@ def percentiles(ctx: StreamContext, interval: float, points: Sequence[float] | M
     return part_time_fast(ctx, interval, list, add, finish)
 
 
-def ewma_timeless(r: float, *children: Stream, on_error: ErrorReporter = log_errors) -> Callable[[Event], None]:
+def ewma_timeless(
+    r: float, *children: Stream, on_error: ErrorReporter = log_errors
+) -> Callable[[Event], None]:
     """Emit each event with ``metric = m``, ``m = r*metric + (1-r)*m``, m starting at **0**.
 
     An event without a metric is emitted with metric None and leaves m unchanged.

@@ -20,8 +20,9 @@ from alerter.model import Event
 from alerter.streams.core import ErrorReporter, Stream, fan_out, log_errors
 
 
-def moving_time_window(n: float, *children: Stream,
-                       on_error: ErrorReporter = log_errors) -> Callable[[Event], None]:
+def moving_time_window(
+    n: float, *children: Stream, on_error: ErrorReporter = log_errors
+) -> Callable[[Event], None]:
     """On each accepted event, emit every event with time in ``(cutoff, newest]`` (untimed ones stay).
 
     >>> got = []; s = moving_time_window(10, got.append)
@@ -46,8 +47,9 @@ def moving_time_window(n: float, *children: Stream,
     return stream
 
 
-def fixed_time_window(n: float, *children: Stream,
-                      on_error: ErrorReporter = log_errors) -> Callable[[Event], None]:
+def fixed_time_window(
+    n: float, *children: Stream, on_error: ErrorReporter = log_errors
+) -> Callable[[Event], None]:
     """Emit ``[start, start+n)`` blocks of events by event time, starting at the first timed event.
 
     Raises ValueError for n <= 0.
@@ -60,8 +62,9 @@ def fixed_time_window(n: float, *children: Stream,
     return _fixed_window(n, children, on_error, offset=False)
 
 
-def fixed_offset_time_window(n: float, *children: Stream,
-                             on_error: ErrorReporter = log_errors) -> Callable[[Event], None]:
+def fixed_offset_time_window(
+    n: float, *children: Stream, on_error: ErrorReporter = log_errors
+) -> Callable[[Event], None]:
     """As :func:`fixed_time_window`, with windows aligned to multiples of ``n`` in event time.
 
     >>> got = []; s = fixed_offset_time_window(10, got.append)
@@ -72,8 +75,9 @@ def fixed_offset_time_window(n: float, *children: Stream,
     return _fixed_window(n, children, on_error, offset=True)
 
 
-def _fixed_window(n: float, children: tuple[Stream, ...], on_error: ErrorReporter,
-                  offset: bool) -> Callable[[Event], None]:
+def _fixed_window(
+    n: float, children: tuple[Stream, ...], on_error: ErrorReporter, offset: bool
+) -> Callable[[Event], None]:
     if not n > 0:
         raise ValueError(f"fixed time window: n must be > 0 seconds, got {n}")
     emit = fan_out(children, on_error)
@@ -107,8 +111,9 @@ def _fixed_window(n: float, children: tuple[Stream, ...], on_error: ErrorReporte
     return stream
 
 
-def moving_event_window(n: int, *children: Stream,
-                        on_error: ErrorReporter = log_errors) -> Callable[[Event], None]:
+def moving_event_window(
+    n: int, *children: Stream, on_error: ErrorReporter = log_errors
+) -> Callable[[Event], None]:
     """On every event emit the last ``n`` events, oldest first (partial at first; n = 0 emits []).
 
     >>> got = []; s = moving_event_window(2, got.append)
@@ -126,8 +131,9 @@ def moving_event_window(n: int, *children: Stream,
     return stream
 
 
-def fixed_event_window(n: int, *children: Stream,
-                       on_error: ErrorReporter = log_errors) -> Callable[[Event], None]:
+def fixed_event_window(
+    n: int, *children: Stream, on_error: ErrorReporter = log_errors
+) -> Callable[[Event], None]:
     """Emit each complete block of ``n`` events; never a partial one; n = 0 never emits.
 
     >>> got = []; s = fixed_event_window(2, got.append)

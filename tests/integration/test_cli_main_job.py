@@ -26,7 +26,12 @@ pytestmark = [pytest.mark.influx, pytest.mark.slow, pytest.mark.timeout(120)]
 
 def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*ALERTER, *args], cwd=ROOT, capture_output=True, text=True, timeout=110, env={**os.environ, **(env or {})}
+        [*ALERTER, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -51,7 +56,9 @@ def test_demo_loads_data_and_shows_what_fires_within_a_minute(tmp_path: Path) ->
     assert (tmp_path / "influxdb" / "influxd.log").exists()
     # live, the disk incident (PROD, critical by then) pages the on-call primary through the outbox
     pages = [line for line in out.splitlines() if " PAGE CRITICAL " in line]
-    assert any("host_disk_full on mysql-prod-01" in line and "(primary, console)" in line for line in pages), out
+    assert any(
+        "host_disk_full on mysql-prod-01" in line and "(primary, console)" in line for line in pages
+    ), out
 
 
 def test_run_uses_the_configured_influxdb_and_warms_up(influx_server, influx_db: str) -> None:
@@ -77,7 +84,9 @@ def test_run_uses_the_configured_influxdb_and_warms_up(influx_server, influx_db:
 
 def test_run_refuses_to_start_on_broken_rules_and_says_where(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("groups:\n  - name: g\n    rules:\n      - name: r\n        query: SELECT 1\n        fro: 5m\n")
+    bad.write_text(
+        "groups:\n  - name: g\n    rules:\n      - name: r\n        query: SELECT 1\n        fro: 5m\n"
+    )
     done = _run(["run", "--rules", str(bad), "--duration", "1"])
     assert done.returncode == 1
     assert f"{bad}:6:9: " in done.stderr and "unknown field" in done.stderr

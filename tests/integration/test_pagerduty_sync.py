@@ -283,7 +283,9 @@ def test_removed_override_is_deleted(
     assert result.ok and result.failures == ()
     assert fake.rest.store.overrides[primary["id"]] == []
     again = len(fake.received)
-    assert sync_rotation(rest, spec_of(user_ids), now=NOW, escalation=Escalation(escalate_after=15)).plan.empty
+    assert sync_rotation(
+        rest, spec_of(user_ids), now=NOW, escalation=Escalation(escalate_after=15)
+    ).plan.empty
     assert writes(fake, again) == []
 
 

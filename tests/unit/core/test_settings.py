@@ -8,7 +8,11 @@ from alerter.errors import ConfigError
 
 def test_defaults_need_no_file():
     s = load_settings(environ={})
-    assert (s.influx.url, s.rules, s.database_url) == ("http://127.0.0.1:8086", ("rules",), "sqlite:///var/alerter.db")
+    assert (s.influx.url, s.rules, s.database_url) == (
+        "http://127.0.0.1:8086",
+        ("rules",),
+        "sqlite:///var/alerter.db",
+    )
 
 
 def test_file_then_environment_override(tmp_path):

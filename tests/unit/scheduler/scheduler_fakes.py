@@ -49,7 +49,9 @@ class FakeSource:
             return StatementResult()
         if isinstance(answer, StatementResult):
             return answer
-        return StatementResult((Series("m", ("time", "value"), [[now, answer]], {"host": "web-07", "env": "prod"}),))
+        return StatementResult(
+            (Series("m", ("time", "value"), [[now, answer]], {"host": "web-07", "env": "prod"}),)
+        )
 
     def evaluation_times(self, statement: str) -> list[float]:
         return [now for statements, now in self.calls if statement in statements]
@@ -59,8 +61,15 @@ def query_of(name: str) -> str:
     return f'SELECT last("value") FROM "{name}" WHERE time > now() - 5m GROUP BY "host", "env"'
 
 
-def make_rule(name: str, *, group: str = "g", interval: float = 30.0, critical: float = 95.0,
-              line: int = 1, **fields: Any) -> LoadedRule:
+def make_rule(
+    name: str,
+    *,
+    group: str = "g",
+    interval: float = 30.0,
+    critical: float = 95.0,
+    line: int = 1,
+    **fields: Any,
+) -> LoadedRule:
     """A LoadedRule as load_rules builds it (same digest function), without a file."""
     data: dict[str, Any] = {"name": name, "query": query_of(name), "thresholds": {"critical": critical}}
     data.update(fields)

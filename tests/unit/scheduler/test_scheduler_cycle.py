@@ -41,7 +41,9 @@ async def test_a_batch_shares_one_round_trip_at_the_given_now(clock: FakeClock, 
     ]
 
 
-async def test_now_defaults_to_the_clock_and_unknown_names_are_skipped(clock: FakeClock, source: FakeSource) -> None:
+async def test_now_defaults_to_the_clock_and_unknown_names_are_skipped(
+    clock: FakeClock, source: FakeSource
+) -> None:
     engine = RuleEngine(source, [].append, clock)
     engine.apply([make_rule("a")])
     await engine.run(["gone", "a"])
@@ -52,9 +54,17 @@ async def test_now_defaults_to_the_clock_and_unknown_names_are_skipped(clock: Fa
 @pytest.mark.parametrize(
     ("answer", "evaluate", "error"),
     [
-        (StatementResult(error="error parsing query: found FORM"), None, "query rejected: error parsing query: found FORM"),
+        (
+            StatementResult(error="error parsing query: found FORM"),
+            None,
+            "query rejected: error parsing query: found FORM",
+        ),
         (97.0, failing_for("b"), 'rule "b": injected failure'),
-        (97.0, failing_for("b", error=ZeroDivisionError("division by zero")), "ZeroDivisionError: division by zero"),
+        (
+            97.0,
+            failing_for("b", error=ZeroDivisionError("division by zero")),
+            "ZeroDivisionError: division by zero",
+        ),
     ],
     ids=["query-error", "evaluation-error", "bug"],
 )
@@ -73,11 +83,17 @@ async def test_a_failing_rule_is_an_engine_event_and_the_others_still_run(
     assert rule_events(events, "b") == []
     (failed,) = engine_events(events)
     assert (failed.host, failed.service, failed.state, failed.time, failed.ttl) == (
-        "alerter-1", "alerter rule b", "critical", START, 90.0,
+        "alerter-1",
+        "alerter rule b",
+        "critical",
+        START,
+        90.0,
     )
     assert failed.description == f'rule "b" could not be evaluated: {error}'
     assert failed.attributes["rule"] == "b"
-    assert failed.attributes["fingerprint"] == fingerprint("engine", {"host": "alerter-1", "service": "alerter rule b"})
+    assert failed.attributes["fingerprint"] == fingerprint(
+        "engine", {"host": "alerter-1", "service": "alerter rule b"}
+    )
     status = engine.status("b")
     assert (status.last_error, status.failures, status.evaluations, status.healthy) == (error, 1, 1, False)
     assert engine.status("a").healthy
@@ -89,13 +105,17 @@ async def test_source_unavailable_fails_every_rule_of_the_batch_then_each_recove
     events: list[Event] = []
     engine = RuleEngine(source, events.append, clock)
     engine.apply([make_rule("a"), make_rule("b")])
-    source.unavailable = SourceUnavailable("influxdb http://127.0.0.1:8086: connection refused (after 3 attempts)")
+    source.unavailable = SourceUnavailable(
+        "influxdb http://127.0.0.1:8086: connection refused (after 3 attempts)"
+    )
 
     await engine.run(["a", "b"], now=START)
     await engine.run(["a", "b"], now=START + 30)
     assert [(e.service, e.state, e.time) for e in events] == [
-        ("alerter rule a", "critical", START), ("alerter rule b", "critical", START),
-        ("alerter rule a", "critical", START + 30), ("alerter rule b", "critical", START + 30),
+        ("alerter rule a", "critical", START),
+        ("alerter rule b", "critical", START),
+        ("alerter rule a", "critical", START + 30),
+        ("alerter rule b", "critical", START + 30),
     ]
     assert "connection refused" in (engine.status("a").last_error or "")
 
@@ -110,7 +130,9 @@ async def test_source_unavailable_fails_every_rule_of_the_batch_then_each_recove
         ("alerter rule a", "ok", START + 60, 'rule "a" evaluates again'),
         ("alerter rule b", "ok", START + 60, 'rule "b" evaluates again'),
     ]
-    assert recovered[0].attributes["fingerprint"] == fingerprint("engine", {"host": "alerter", "service": "alerter rule a"})
+    assert recovered[0].attributes["fingerprint"] == fingerprint(
+        "engine", {"host": "alerter", "service": "alerter rule a"}
+    )
     assert len(rule_events(events, "a")) == 2
     assert engine.status("a").healthy
 
@@ -133,17 +155,34 @@ async def test_status_tracks_time_duration_series_and_firing(clock: FakeClock, s
     source.on_query = lambda _statements, _now: clock.advance(0.25)  # a round trip of 250 ms
 
     before = engine.status("a")
-    assert (before.evaluations, before.last_evaluation, before.last_duration, before.series) == (0, None, None, 0)
+    assert (before.evaluations, before.last_evaluation, before.last_duration, before.series) == (
+        0,
+        None,
+        None,
+        0,
+    )
     await engine.run(["a"])
 
     status = engine.status("a")
-    assert (status.name, status.group, status.interval, status.location) == ("a", "web", 15.0, "rules/test.yaml:7:5")
-    assert (status.evaluations, status.failures, status.last_evaluation, status.last_duration) == (1, 0, START, 0.25)
+    assert (status.name, status.group, status.interval, status.location) == (
+        "a",
+        "web",
+        15.0,
+        "rules/test.yaml:7:5",
+    )
+    assert (status.evaluations, status.failures, status.last_evaluation, status.last_duration) == (
+        1,
+        0,
+        START,
+        0.25,
+    )
     assert (status.series, status.firing, status.last_error) == (1, 1, None)
     assert [s.name for s in engine.statuses()] == ["a"]
 
 
-async def test_a_failing_sink_is_counted_and_does_not_stop_other_rules(clock: FakeClock, source: FakeSource) -> None:
+async def test_a_failing_sink_is_counted_and_does_not_stop_other_rules(
+    clock: FakeClock, source: FakeSource
+) -> None:
     seen: list[str] = []
 
     def sink(event: Event) -> None:
@@ -178,8 +217,12 @@ async def test_a_rule_changed_while_its_query_is_in_flight_is_not_evaluated_with
     assert [e.state for e in events] == ["critical"]
 
 
-async def test_duration_is_the_shared_round_trip_plus_the_rules_own_evaluation(clock: FakeClock, source: FakeSource) -> None:
-    def slow_evaluate_of_b(rule: CompiledRule, result: StatementResult, state: RuleState, now: float) -> list[Event]:
+async def test_duration_is_the_shared_round_trip_plus_the_rules_own_evaluation(
+    clock: FakeClock, source: FakeSource
+) -> None:
+    def slow_evaluate_of_b(
+        rule: CompiledRule, result: StatementResult, state: RuleState, now: float
+    ) -> list[Event]:
         if rule.name == "b":
             clock.advance(0.125)
         return evaluate(rule, result, state, now)

@@ -36,11 +36,15 @@ async def test_jobs_follow_the_engines_rule_set(source: FakeSource) -> None:
     scheduler.start()
     try:
         # the first due time comes from Timing on the engine's clock, the rest from APScheduler
-        assert scheduler.next_runs() == pytest.approx({
-            "a": timing.next_due("g1", 3600.0, after=FUTURE),
-            "b": timing.next_due("g2", 3600.0, after=FUTURE),
-        })
-        engine.apply([make_rule("b", group="g2", interval=3600.0), make_rule("c", group="g1", interval=7200.0)])
+        assert scheduler.next_runs() == pytest.approx(
+            {
+                "a": timing.next_due("g1", 3600.0, after=FUTURE),
+                "b": timing.next_due("g2", 3600.0, after=FUTURE),
+            }
+        )
+        engine.apply(
+            [make_rule("b", group="g2", interval=3600.0), make_rule("c", group="g1", interval=7200.0)]
+        )
         assert sorted(scheduler.next_runs()) == ["b", "c"]
         assert scheduler.next_runs()["c"] == pytest.approx(timing.next_due("g1", 7200.0, after=FUTURE))
     finally:
@@ -81,12 +85,14 @@ async def test_smoke_real_time_jobs_run_batch_never_overlap_and_survive_a_raisin
     timing = Timing(max_jitter=0.1, seed="smoke")
     assert len({timing.phase(g, 0.2) for g in ("fast", "slow", "bad")}) == 3  # three distinct instants
     scheduler = EvaluationScheduler(engine, clock, timing)
-    engine.apply([
-        make_rule("fast1", group="fast", interval=0.2),
-        make_rule("fast2", group="fast", interval=0.2),
-        make_rule("slow", group="slow", interval=0.2),
-        make_rule("broken", group="bad", interval=0.2),
-    ])
+    engine.apply(
+        [
+            make_rule("fast1", group="fast", interval=0.2),
+            make_rule("fast2", group="fast", interval=0.2),
+            make_rule("slow", group="slow", interval=0.2),
+            make_rule("broken", group="bad", interval=0.2),
+        ]
+    )
     scheduler.start()
     try:
         await anyio.sleep(1.3)

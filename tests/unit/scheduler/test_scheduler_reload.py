@@ -33,7 +33,7 @@ def rule_yaml(name: str, critical: float = 95, interval: str | None = None) -> s
     extra = f"        interval: {interval}\n" if interval else ""
     return (
         f"      - name: {name}\n"
-        f"        query: SELECT last(\"value\") FROM \"{name}\" WHERE time > now() - 5m GROUP BY \"host\", \"env\"\n"
+        f'        query: SELECT last("value") FROM "{name}" WHERE time > now() - 5m GROUP BY "host", "env"\n'
         f"        thresholds: {{critical: {critical}}}\n{extra}"
     )
 
@@ -49,23 +49,30 @@ def reload_events(events: list[Event]) -> list[tuple[str | None, str | None]]:
 # -- RuleEngine.apply --------------------------------------------------------------------------
 
 
-async def test_apply_keeps_state_of_unchanged_and_rescheduled_rules_only(clock: FakeClock, source: FakeSource) -> None:
+async def test_apply_keeps_state_of_unchanged_and_rescheduled_rules_only(
+    clock: FakeClock, source: FakeSource
+) -> None:
     engine = RuleEngine(source, [].append, clock)
     engine.apply([make_rule("same"), make_rule("slower"), make_rule("edited"), make_rule("gone")])
     source.answers = {query_of(n): 99.0 for n in ("same", "slower", "edited", "gone")}
     await engine.run(["same", "slower", "edited", "gone"], now=START)
     before = {n: engine.state(n) for n in ("same", "slower", "edited")}
 
-    changes = engine.apply([
-        make_rule("same", line=40),  # moved in the file: same digest
-        make_rule("slower", interval=60.0),
-        make_rule("edited", critical=90.0),
-        make_rule("new"),
-    ])
+    changes = engine.apply(
+        [
+            make_rule("same", line=40),  # moved in the file: same digest
+            make_rule("slower", interval=60.0),
+            make_rule("edited", critical=90.0),
+            make_rule("new"),
+        ]
+    )
 
     assert changes == {
-        "same": Change.UNCHANGED, "slower": Change.RESCHEDULED, "edited": Change.CHANGED,
-        "new": Change.ADDED, "gone": Change.REMOVED,
+        "same": Change.UNCHANGED,
+        "slower": Change.RESCHEDULED,
+        "edited": Change.CHANGED,
+        "new": Change.ADDED,
+        "gone": Change.REMOVED,
     }
     assert engine.state("same") is before["same"] and len(before["same"].series) == 1
     assert engine.state("slower") is before["slower"]
@@ -75,7 +82,9 @@ async def test_apply_keeps_state_of_unchanged_and_rescheduled_rules_only(clock: 
     assert engine.status("edited").evaluations == 1  # statistics follow the name
 
 
-async def test_apply_refuses_duplicates_and_uncompilable_rules_and_changes_nothing(clock: FakeClock, source: FakeSource) -> None:
+async def test_apply_refuses_duplicates_and_uncompilable_rules_and_changes_nothing(
+    clock: FakeClock, source: FakeSource
+) -> None:
     engine = RuleEngine(source, [].append, clock)
     engine.apply([make_rule("a")])
     bad_template = make_rule("t", summary="{{ value ", line=9)
@@ -84,20 +93,32 @@ async def test_apply_refuses_duplicates_and_uncompilable_rules_and_changes_nothi
         engine.apply([make_rule("b", line=3), make_rule("b", line=5), bad_template])
 
     messages = [str(p) for p in info.value.problems]
-    assert messages[0] == 'rules/test.yaml:5:5: rule "b": duplicate rule name (first defined at rules/test.yaml:3:5)'
+    assert (
+        messages[0]
+        == 'rules/test.yaml:5:5: rule "b": duplicate rule name (first defined at rules/test.yaml:3:5)'
+    )
     assert messages[1].startswith('rules/test.yaml:9:5: rule "t": summary template:')
     assert list(engine.rules) == ["a"]
 
 
-async def test_removing_a_failing_rule_resolves_its_engine_event(clock: FakeClock, source: FakeSource) -> None:
+async def test_removing_a_failing_rule_resolves_its_engine_event(
+    clock: FakeClock, source: FakeSource
+) -> None:
     events: list[Event] = []
     engine = RuleEngine(source, events.append, clock, evaluate=failing_for("bad"))
     engine.apply([make_rule("bad"), make_rule("good")])
     await engine.run(["bad", "good"], now=START)
     clock.advance(10)
     engine.apply([make_rule("good")])
-    assert [(e.service, e.state, e.time, e.description) for e in events if e.service == "alerter rule bad"] == [
-        ("alerter rule bad", "critical", START, 'rule "bad" could not be evaluated: rule "bad": injected failure'),
+    assert [
+        (e.service, e.state, e.time, e.description) for e in events if e.service == "alerter rule bad"
+    ] == [
+        (
+            "alerter rule bad",
+            "critical",
+            START,
+            'rule "bad" could not be evaluated: rule "bad": injected failure',
+        ),
         ("alerter rule bad", "ok", START + 10, 'rule "bad" was removed'),
     ]
 
@@ -154,11 +175,17 @@ async def test_an_invalid_edit_keeps_the_old_rules_running_and_is_reported_once(
     assert source.evaluation_times(query_of("cpu")) == [START + 30, START + 60]
     (rejected,) = [e for e in events if e.service == "alerter rules reload"]
     assert (rejected.host, rejected.state, rejected.time, rejected.attributes["reason"]) == (
-        "alerter-1", "critical", START + 10, "engine",
+        "alerter-1",
+        "critical",
+        START + 10,
+        "engine",
     )
     assert rejected.description is not None and "host.yaml:" in rejected.description
     assert "cpu" in rejected.description and "5 m" in rejected.description
-    assert rejected.attributes["summary"] == "rules reload rejected (1 problem(s)); the previous rules keep running:"
+    assert (
+        rejected.attributes["summary"]
+        == "rules reload rejected (1 problem(s)); the previous rules keep running:"
+    )
     assert "host.yaml:" in caplog.text and "previous rules keep running" in caplog.text
 
     write_rules(path, rule_yaml("cpu"), rule_yaml("mem", critical=50), rule_yaml("disk"))
@@ -167,7 +194,9 @@ async def test_an_invalid_edit_keeps_the_old_rules_running_and_is_reported_once(
     assert reload_events(events) == [("alerter rules reload", "critical"), ("alerter rules reload", "ok")]
 
 
-async def test_reload_loads_even_when_nothing_changed_sighup(tmp_path: Path, clock: FakeClock, source: FakeSource) -> None:
+async def test_reload_loads_even_when_nothing_changed_sighup(
+    tmp_path: Path, clock: FakeClock, source: FakeSource
+) -> None:
     write_rules(tmp_path / "host.yaml", rule_yaml("cpu"))
     calls: list[tuple[Path | str, ...]] = []
 
@@ -184,7 +213,9 @@ async def test_reload_loads_even_when_nothing_changed_sighup(tmp_path: Path, clo
     assert len(calls) == 2
 
 
-async def test_initial_load_is_strict_by_default(tmp_path: Path, clock: FakeClock, source: FakeSource) -> None:
+async def test_initial_load_is_strict_by_default(
+    tmp_path: Path, clock: FakeClock, source: FakeSource
+) -> None:
     write_rules(tmp_path / "good.yaml", rule_yaml("cpu"))
     (tmp_path / "broken.yaml").write_text("groups: [\n")
     events: list[Event] = []
@@ -217,7 +248,9 @@ def test_files_digest_sees_edits_new_and_removed_files(tmp_path: Path) -> None:
     assert files_digest([tmp_path / "missing.yaml"]) != files_digest([tmp_path / "other.yaml"])
 
 
-async def test_saved_states_restore_after_a_restart_only_for_unchanged_rules(clock: FakeClock, source: FakeSource) -> None:
+async def test_saved_states_restore_after_a_restart_only_for_unchanged_rules(
+    clock: FakeClock, source: FakeSource
+) -> None:
     engine = RuleEngine(source, [].append, clock)
     engine.apply([make_rule("a", **{"for": "5m"}), make_rule("b")])
     source.answers = {query_of("a"): 99.0, query_of("b"): 99.0}

@@ -16,7 +16,9 @@ NOON = START + 12 * 3600 + 4 * 60 + 30  # 12:04:30 UTC
 
 def cpu_event(state: str, value: float, **attributes: str) -> Event:
     attrs = {"rule": "host_cpu_high", "fingerprint": "f1", "env": "prod", "role": "router", **attributes}
-    return Event(host="web-07", service="host_cpu_high", state=state, metric=value, time=NOON, attributes=attrs)
+    return Event(
+        host="web-07", service="host_cpu_high", state=state, metric=value, time=NOON, attributes=attrs
+    )
 
 
 class TtyBuffer(io.StringIO):
@@ -36,8 +38,13 @@ class TtyBuffer(io.StringIO):
             "12:04:30 WARNING host_cpu_high web-07 (prod/router) value=88 threshold=85: CPU 88% on web-07",
         ),
         (
-            Event(host="alerter", service="alerter rule x", state="critical", description='rule "x" could not be evaluated: boom',
-                  attributes={"rule": "x", "reason": "engine"}),
+            Event(
+                host="alerter",
+                service="alerter rule x",
+                state="critical",
+                description='rule "x" could not be evaluated: boom',
+                attributes={"rule": "x", "reason": "engine"},
+            ),
             '12:04:30 CRITICAL x alerter: rule "x" could not be evaluated: boom',
         ),
         (Event(service="lonely", state="critical", metric=3), "12:04:30 CRITICAL lonely value=3"),
@@ -76,22 +83,42 @@ def test_colors_only_on_a_tty() -> None:
 def test_counting_and_fanout() -> None:
     counts = CountingSink()
     seen: list[str] = []
-    fanout = FanoutSink(lambda e: seen.append(f"first {e.state}"), counts, lambda e: seen.append(f"second {e.state}"))
+    fanout = FanoutSink(
+        lambda e: seen.append(f"first {e.state}"), counts, lambda e: seen.append(f"second {e.state}")
+    )
     for state in ("ok", "critical", "critical"):
         fanout(cpu_event(state, 1.0))
     fanout(Event(state="warning"))
-    assert seen == ["first ok", "second ok", "first critical", "second critical",
-                    "first critical", "second critical", "first warning", "second warning"]
+    assert seen == [
+        "first ok",
+        "second ok",
+        "first critical",
+        "second critical",
+        "first critical",
+        "second critical",
+        "first warning",
+        "second warning",
+    ]
     assert counts.total == 4
     assert counts.by_state == {"ok": 1, "critical": 2, "warning": 1}
-    assert counts.by_rule == {("host_cpu_high", "ok"): 1, ("host_cpu_high", "critical"): 2, ("", "warning"): 1}
+    assert counts.by_rule == {
+        ("host_cpu_high", "ok"): 1,
+        ("host_cpu_high", "critical"): 2,
+        ("", "warning"): 1,
+    }
 
 
 def test_changes_only_prints_each_transition_once() -> None:
     out = io.StringIO()
     clock = FakeClock(NOON)
     sink = PrintingSink(clock, out, changes_only=True)
-    for state, value in [("ok", 50.0), ("critical", 97.0), ("critical", 98.0), ("warning", 90.0), ("ok", 60.0)]:
+    for state, value in [
+        ("ok", 50.0),
+        ("critical", 97.0),
+        ("critical", 98.0),
+        ("warning", 90.0),
+        ("ok", 60.0),
+    ]:
         sink(cpu_event(state, value))
     assert out.getvalue().splitlines() == [
         "12:04:30 CRITICAL host_cpu_high web-07 (prod/router) value=97",

@@ -19,7 +19,9 @@ from alerter.model import Event
     ("after", "interval", "expected"),
     [(100.0, 30.0, 120.0), (120.0, 30.0, 150.0), (119.999, 30.0, 120.0), (0.0, 0.1, 0.1), (-5.0, 10.0, 0.0)],
 )
-def test_next_due_without_jitter_is_the_next_boundary_strictly_after(after: float, interval: float, expected: float) -> None:
+def test_next_due_without_jitter_is_the_next_boundary_strictly_after(
+    after: float, interval: float, expected: float
+) -> None:
     assert Timing(max_jitter=0.0).next_due("g", interval, after=after) == pytest.approx(expected)
 
 
@@ -53,7 +55,9 @@ def test_invalid_timing_is_refused(jitter: float, interval: float) -> None:
 
 
 @pytest.mark.anyio
-async def test_each_rule_is_evaluated_at_its_interval_within_the_jitter_bound(clock: FakeClock, source: FakeSource) -> None:
+async def test_each_rule_is_evaluated_at_its_interval_within_the_jitter_bound(
+    clock: FakeClock, source: FakeSource
+) -> None:
     engine = RuleEngine(source, [].append, clock)
     virtual = VirtualScheduler(engine, clock, Timing(max_jitter=2.0, seed="t"))
     engine.apply([make_rule("a", group="g1", interval=30.0), make_rule("b", group="g2", interval=60.0)])
@@ -72,17 +76,21 @@ async def test_each_rule_is_evaluated_at_its_interval_within_the_jitter_bound(cl
 
 
 @pytest.mark.anyio
-async def test_rules_of_one_group_share_a_round_trip_and_groups_are_spread(clock: FakeClock, source: FakeSource) -> None:
+async def test_rules_of_one_group_share_a_round_trip_and_groups_are_spread(
+    clock: FakeClock, source: FakeSource
+) -> None:
     engine = RuleEngine(source, [].append, clock)
     virtual = VirtualScheduler(engine, clock, Timing(max_jitter=10.0, seed="spread"))
     engine.apply([make_rule("a", group="web"), make_rule("b", group="db"), make_rule("c", group="web")])
 
     await virtual.run_until(START + 30)
 
-    assert sorted(source.calls) == sorted([
-        ((query_of("a"), query_of("c")), source.evaluation_times(query_of("a"))[0]),
-        ((query_of("b"),), source.evaluation_times(query_of("b"))[0]),
-    ])
+    assert sorted(source.calls) == sorted(
+        [
+            ((query_of("a"), query_of("c")), source.evaluation_times(query_of("a"))[0]),
+            ((query_of("b"),), source.evaluation_times(query_of("b"))[0]),
+        ]
+    )
     assert source.evaluation_times(query_of("a")) != source.evaluation_times(query_of("b"))
 
 
@@ -103,7 +111,9 @@ async def test_a_rule_that_keeps_failing_never_stops_the_others(clock: FakeClock
 
 
 @pytest.mark.anyio
-async def test_periodic_jobs_run_before_rules_due_at_the_same_instant(clock: FakeClock, source: FakeSource) -> None:
+async def test_periodic_jobs_run_before_rules_due_at_the_same_instant(
+    clock: FakeClock, source: FakeSource
+) -> None:
     engine = RuleEngine(source, [].append, clock)
     virtual = VirtualScheduler(engine, clock, Timing(max_jitter=0.0))
     engine.apply([make_rule("a")])
@@ -117,7 +127,9 @@ async def test_periodic_jobs_run_before_rules_due_at_the_same_instant(clock: Fak
 
 
 @pytest.mark.anyio
-async def test_rules_added_and_removed_mid_replay_follow_the_engine(clock: FakeClock, source: FakeSource) -> None:
+async def test_rules_added_and_removed_mid_replay_follow_the_engine(
+    clock: FakeClock, source: FakeSource
+) -> None:
     engine = RuleEngine(source, [].append, clock)
     virtual = VirtualScheduler(engine, clock, Timing(max_jitter=0.0))
     engine.apply([make_rule("a"), make_rule("b")])

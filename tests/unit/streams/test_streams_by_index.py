@@ -25,7 +25,9 @@ def test_by_forks_fresh_children_per_key_including_none() -> None:
     counts: list[tuple[str | None, int]] = []
     s = by("host", lambda: sreduce(lambda acc, e: (e.host, acc[1] + 1), counts.append, init=(None, 0)))
     built: list[object] = []
-    s2 = by_builder(["host", "team"], lambda key: (built.append(key), lambda e: got.append((key, e.metric)))[1])
+    s2 = by_builder(
+        ["host", "team"], lambda key: (built.append(key), lambda e: got.append((key, e.metric)))[1]
+    )
     for h in ["a", None, "a", "b"]:
         s(Event(host=h))
         s2(Event(host=h, metric=1, attributes={"team": "db"}))
@@ -111,8 +113,10 @@ def test_reaper_emits_host_service_with_reap_time() -> None:
     sched.advance(9.9)
     assert got == []
     sched.advance(30)
-    assert got == [Event(host="a", service="cpu", state="expired", time=10.0),
-                   Event(service="orphan", state="expired", time=30.0)]
+    assert got == [
+        Event(host="a", service="cpu", state="expired", time=10.0),
+        Event(service="orphan", state="expired", time=30.0),
+    ]
     sched.advance(70)
     assert got[-1] == Event(host="b", service="cpu", state="expired", time=70.0)
     sched.cancel(task)

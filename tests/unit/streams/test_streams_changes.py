@@ -71,12 +71,24 @@ def test_changed_snapshot_restore_survives_a_restart() -> None:
 def test_changed_state_keys_on_host_and_service_and_emits_expired() -> None:
     got: list[Event] = []
     s = changed_state(got.append)
-    seq = [("a", "cpu", "ok"), ("a", "mem", "ok"), ("b", "cpu", "ok"), ("a", "cpu", "ok"),
-           ("a", "cpu", "expired"), ("a", "cpu", "ok"), ("b", "cpu", "ok")]
+    seq = [
+        ("a", "cpu", "ok"),
+        ("a", "mem", "ok"),
+        ("b", "cpu", "ok"),
+        ("a", "cpu", "ok"),
+        ("a", "cpu", "expired"),
+        ("a", "cpu", "ok"),
+        ("b", "cpu", "ok"),
+    ]
     for h, svc, st in seq:
         s(Event(host=h, service=svc, state=st))
     assert [(e.host, e.service, e.state) for e in got] == [
-        ("a", "cpu", "ok"), ("a", "mem", "ok"), ("b", "cpu", "ok"), ("a", "cpu", "expired"), ("a", "cpu", "ok")]
+        ("a", "cpu", "ok"),
+        ("a", "mem", "ok"),
+        ("b", "cpu", "ok"),
+        ("a", "cpu", "expired"),
+        ("a", "cpu", "ok"),
+    ]
     assert len(s) == 3
 
 

@@ -103,8 +103,16 @@ def test_is_expired_table(event: Event, now: float, expected: bool) -> None:
 
 
 def test_expire_keeps_only_host_and_service() -> None:
-    e = Event(host="a", service="cpu", state="critical", metric=9, time=1.0, ttl=5.0, tags=("x",),
-              attributes={"team": "db"})
+    e = Event(
+        host="a",
+        service="cpu",
+        state="critical",
+        metric=9,
+        time=1.0,
+        ttl=5.0,
+        tags=("x",),
+        attributes={"team": "db"},
+    )
     assert expire(e, 50.0) == Event(host="a", service="cpu", state="expired", time=50.0)
     assert expire(Event(metric=1), 2.0) == Event(state="expired", time=2.0)
 
@@ -113,6 +121,10 @@ def test_exception_event_describes_the_failure() -> None:
     errors = ErrorCollector()
     call_children([_boom], Event(), errors)
     e = exception_event(errors.failures[0], 12.0)
-    assert (e.service, e.state, e.time, e.tags) == ("riemann exception", "error", 12.0,
-                                                    ("exception", "RuntimeError"))
+    assert (e.service, e.state, e.time, e.tags) == (
+        "riemann exception",
+        "error",
+        12.0,
+        ("exception", "RuntimeError"),
+    )
     assert e.description is not None and "child failed" in e.description

@@ -57,8 +57,17 @@ def test_match_table(pattern: object, value: object, expected: bool) -> None:
     assert match(pattern, value) is expected
 
 
-@pytest.mark.parametrize(("a", "b", "eq"), [(1, 1, True), (1, 1.0, False), (0, False, False),
-                                            ("a", "a", True), (None, None, True), (2.5, 2.5, True)])
+@pytest.mark.parametrize(
+    ("a", "b", "eq"),
+    [
+        (1, 1, True),
+        (1, 1.0, False),
+        (0, False, False),
+        ("a", "a", True),
+        (None, None, True),
+        (2.5, 2.5, True),
+    ],
+)
 def test_clj_eq(a: object, b: object, eq: bool) -> None:
     assert clj_eq(a, b) is eq
 
@@ -120,8 +129,9 @@ def test_split_first_match_wins_default_and_silent_drop() -> None:
         ([], (), True, None),
     ],
 )
-def test_tagged_all_and_any(tags: list[str] | str, event_tags: tuple[str, ...], all_: bool | None,
-                            any_: bool | None) -> None:
+def test_tagged_all_and_any(
+    tags: list[str] | str, event_tags: tuple[str, ...], all_: bool | None, any_: bool | None
+) -> None:
     got: list[Event] = []
     e = Event(tags=event_tags)
     assert tagged_all(tags, got.append)(e) is all_
@@ -130,8 +140,10 @@ def test_tagged_all_and_any(tags: list[str] | str, event_tags: tuple[str, ...], 
     assert len(got) == (all_ is True) + (any_ is True)
 
 
-@pytest.mark.parametrize(("metric", "over5", "under5"), [(6, True, False), (5, False, False), (4, False, True),
-                                                         (None, False, False), (0, False, True)])
+@pytest.mark.parametrize(
+    ("metric", "over5", "under5"),
+    [(6, True, False), (5, False, False), (4, False, True), (None, False, False), (0, False, True)],
+)
 def test_over_under_strict_and_drop_nil(metric: float | None, over5: bool, under5: bool) -> None:
     o: list[Event] = []
     u: list[Event] = []
@@ -144,7 +156,13 @@ def test_expired_and_not_expired_use_scheduler_time_and_default_ttl() -> None:
     ctx = StreamContext(Scheduler.controlled(1000.0))
     dead: list[Event] = []
     alive: list[Event] = []
-    events = [Event(time=940.0), Event(time=939.0), Event(time=0.0, ttl=2000.0), Event(state="expired"), Event()]
+    events = [
+        Event(time=940.0),
+        Event(time=939.0),
+        Event(time=0.0, ttl=2000.0),
+        Event(state="expired"),
+        Event(),
+    ]
     for e in events:
         expired(ctx, dead.append)(e)
         not_expired(ctx, alive.append)(e)

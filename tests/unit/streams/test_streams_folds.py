@@ -24,7 +24,12 @@ def test_with_overrides_and_none_removes() -> None:
     s = with_({"state": "critical", "host": None, "team": "db", "tags": None}, got.append)
     s(Event(host="a", state="ok", tags=("x",), attributes={"team": "web", "env": "prod"}))
     e = got[0]
-    assert (e.host, e.state, e.tags, dict(e.attributes)) == (None, "critical", (), {"team": "db", "env": "prod"})
+    assert (e.host, e.state, e.tags, dict(e.attributes)) == (
+        None,
+        "critical",
+        (),
+        {"team": "db", "env": "prod"},
+    )
 
 
 def test_with_on_a_list_and_empty_mapping() -> None:
@@ -42,7 +47,9 @@ def test_default_fills_only_missing_values() -> None:
     s(Event(state="critical", ttl=None, tags=(), attributes={"team": "db"}))
     s(Event(state=None, ttl=5.0, tags=("x",)))
     assert [(e.state, e.ttl, e.tags, e.attributes.get("team")) for e in got] == [
-        ("critical", 300.0, ("d",), "db"), ("ok", 5.0, ("x",), "ops")]
+        ("critical", 300.0, ("d",), "db"),
+        ("ok", 5.0, ("x",), "ops"),
+    ]
 
 
 def test_tag_puts_new_tags_first_without_duplicates_and_untag_removes() -> None:

@@ -50,8 +50,9 @@ def _arrivals(anchor: float, steps: list[float]) -> list[float]:
 
 
 @given(anchor=anchors, steps=gaps, n=st.integers(0, 4), dt=st.sampled_from([1.0, 2.5, 5.0, 10.0]))
-def test_throttle_never_passes_more_than_n_per_window(anchor: float, steps: list[float], n: int,
-                                                      dt: float) -> None:
+def test_throttle_never_passes_more_than_n_per_window(
+    anchor: float, steps: list[float], n: int, dt: float
+) -> None:
     sched = Scheduler.controlled(anchor)
     passed: list[float] = []
     s = throttle(StreamContext(sched), n, dt, lambda e: passed.append(sched.now()))
@@ -92,8 +93,9 @@ def test_by_keeps_keys_apart(items: list[tuple[str | None, int]]) -> None:
 
 
 @given(anchor=anchors, steps=gaps, n=st.integers(0, 4), dt=st.sampled_from([1.0, 3.0, 10.0]))
-def test_rollup_forwards_every_event_now_or_later(anchor: float, steps: list[float], n: int,
-                                                  dt: float) -> None:
+def test_rollup_forwards_every_event_now_or_later(
+    anchor: float, steps: list[float], n: int, dt: float
+) -> None:
     sched = Scheduler.controlled(anchor)
     out: list[int] = []
     flushes: list[list[int]] = []
@@ -113,8 +115,9 @@ def test_rollup_forwards_every_event_now_or_later(anchor: float, steps: list[flo
 
 
 @given(anchor=anchors, steps=gaps, n=st.integers(1, 5), dt=st.sampled_from([1.0, 3.0, 10.0]))
-def test_batch_forwards_every_event_once_in_lists_of_at_most_n(anchor: float, steps: list[float], n: int,
-                                                               dt: float) -> None:
+def test_batch_forwards_every_event_once_in_lists_of_at_most_n(
+    anchor: float, steps: list[float], n: int, dt: float
+) -> None:
     sched = Scheduler.controlled(anchor)
     batches: list[list[int]] = []
     s = batch(StreamContext(sched), n, dt, lambda es: batches.append([e.metric for e in es]))
@@ -143,7 +146,9 @@ def test_event_windows_lose_nothing(count: int, n: int) -> None:
 
 
 @given(st.lists(st.integers(0, 120).map(lambda k: k * 0.25), max_size=50), st.sampled_from([1.0, 5.0, 7.5]))
-def test_fixed_time_window_with_ordered_times_loses_only_the_open_window(steps: list[float], n: float) -> None:
+def test_fixed_time_window_with_ordered_times_loses_only_the_open_window(
+    steps: list[float], n: float
+) -> None:
     times = _arrivals(0.0, steps)
     windows: list[list[float]] = []
     s = fixed_time_window(n, lambda w: windows.append([e.time for e in w]))  # type: ignore[misc]
@@ -155,12 +160,14 @@ def test_fixed_time_window_with_ordered_times_loses_only_the_open_window(steps: 
         start = times[0]
         for k, w in enumerate(windows):  # window k holds exactly the events of [start+kn, start+(k+1)n)
             assert all(start + k * n <= t < start + (k + 1) * n for t in w)
-        open_window = times[len(emitted):]
+        open_window = times[len(emitted) :]
         assert all(t >= start + len(windows) * n for t in open_window)
 
 
-@given(st.lists(st.integers(1, 40).map(lambda k: k * 0.25), min_size=1, max_size=40),
-       st.sampled_from([0.5, 3.0, 20.0]))
+@given(
+    st.lists(st.integers(1, 40).map(lambda k: k * 0.25), min_size=1, max_size=40),
+    st.sampled_from([0.5, 3.0, 20.0]),
+)
 def test_moving_time_window_with_ordered_times_emits_the_last_n_seconds(steps: list[float], n: float) -> None:
     times = _arrivals(0.0, steps)
     windows: list[list[float]] = []
@@ -171,8 +178,16 @@ def test_moving_time_window_with_ordered_times_emits_the_last_n_seconds(steps: l
     assert windows == [w for w in expected if w]
 
 
-@given(st.lists(st.tuples(st.sampled_from(["a", "b"]), st.sampled_from(["x", "y"]),
-                          st.sampled_from(["ok", "warning", "critical", "expired"])), max_size=60))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b"]),
+            st.sampled_from(["x", "y"]),
+            st.sampled_from(["ok", "warning", "critical", "expired"]),
+        ),
+        max_size=60,
+    )
+)
 def test_changed_state_and_index_agree_with_a_dict_model(items: list[tuple[str, str, str]]) -> None:
     idx = Index()
     emitted: list[tuple[str | None, str | None, str | None]] = []

@@ -116,7 +116,7 @@ def test_ewma_halflife_weights_by_event_time() -> None:
     s(Event(metric=10, time=2.0))  # two seconds = one half-life
     s(Event(metric=10, time=1.0))  # older event: added with a decayed weight, time stays newest
     s(Event(time=3.0))  # no metric: passes unchanged
-    c = 0.5 ** 0.5
+    c = 0.5**0.5
     m1 = (1 - c) * 10
     m2 = (1 - c) * 10 + m1 * 0.5
     m3 = m2 + (1 - c) * 10 * c
