@@ -257,10 +257,9 @@ class Dispatcher:
     ) -> Applied:
         """Acknowledge for a person: the incident, its escalation stops, acks go where pages went
         (but not back to ``came_from``, the channels the ack arrived through)."""
-        applied = tx.acknowledge(ref, who, now, note)
-        if applied.key is not None:
-            self._stopped(tx, applied.key, Stopped.ACKNOWLEDGED, now, who, came_from)
-        return applied
+        return self._settle(
+            tx, tx.acknowledge(ref, who, now, note), Stopped.ACKNOWLEDGED, now, who, came_from
+        )
 
     def resolve(
         self,
@@ -274,9 +273,19 @@ class Dispatcher:
     ) -> Applied:
         """Resolve for a person: the incident, its escalation stops, resolves go where pages went
         (but not back to ``came_from``)."""
-        applied = tx.resolve(ref, who, now, note)
+        return self._settle(tx, tx.resolve(ref, who, now, note), Stopped.RESOLVED, now, who, came_from)
+
+    def _settle(
+        self,
+        tx: StoreTransaction,
+        applied: Applied,
+        why: Stopped,
+        now: float,
+        who: str,
+        came_from: Collection[str],
+    ) -> Applied:
         if applied.key is not None:
-            self._stopped(tx, applied.key, Stopped.RESOLVED, now, who, came_from)
+            self._stopped(tx, applied.key, why, now, who, came_from)
         return applied
 
     def apply_update(self, tx: StoreTransaction, update: IncidentUpdate) -> Applied | None:

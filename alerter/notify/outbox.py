@@ -54,18 +54,7 @@ INTERRUPTED = (
 
 def page_to_json(page: PageRequest) -> dict[str, Any]:
     """A :class:`PageRequest` as plain JSON data (what the ``request`` column holds)."""
-    return {
-        "action": page.action.value,
-        "dedup_key": page.dedup_key,
-        "summary": page.summary,
-        "source": page.source,
-        "severity": page.severity.value,
-        "component": page.component,
-        "group": page.group,
-        "class": page.class_,
-        "custom_details": dict(page.custom_details),
-        "links": [{"href": link.href, "text": link.text} for link in page.links],
-    }
+    return page.to_dict()
 
 
 def page_from_json(data: Mapping[str, Any]) -> PageRequest:

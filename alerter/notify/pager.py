@@ -78,6 +78,22 @@ class PageRequest:
         object.__setattr__(self, "custom_details", _frozen(self.custom_details))
         object.__setattr__(self, "links", tuple(self.links))
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data, every field under its name (``class_`` as ``class``): what the outbox
+        stores and what a generic webhook sends."""
+        return {
+            "action": self.action.value,
+            "dedup_key": self.dedup_key,
+            "summary": self.summary,
+            "source": self.source,
+            "severity": self.severity.value,
+            "component": self.component,
+            "group": self.group,
+            "class": self.class_,
+            "custom_details": dict(self.custom_details),
+            "links": [{"href": link.href, "text": link.text} for link in self.links],
+        }
+
 
 class Outcome(StrEnum):
     """How a delivery attempt ended, as the outbox needs to know it."""

@@ -42,19 +42,7 @@ _TITLES = {
 
 def build_generic(page: PageRequest) -> dict[str, Any]:
     """The generic JSON body: every page field under its ``PageRequest`` name (``class_`` is ``class``)."""
-    return {
-        "version": BODY_VERSION,
-        "action": page.action.value,
-        "dedup_key": page.dedup_key,
-        "summary": page.summary,
-        "source": page.source,
-        "severity": page.severity.value,
-        "component": page.component,
-        "group": page.group,
-        "class": page.class_,
-        "custom_details": dict(page.custom_details),
-        "links": [{"href": link.href, "text": link.text} for link in page.links],
-    }
+    return {"version": BODY_VERSION, **page.to_dict()}
 
 
 def build_slack(page: PageRequest) -> dict[str, Any]:
