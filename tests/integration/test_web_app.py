@@ -43,7 +43,7 @@ ONCALL = Path(__file__).resolve().parents[2] / "rules" / "oncall.yaml"
 SESSION_SECRET = "session-secret-0123456789-abcdefghijkl"
 VIEWER_TOKEN = "viewer-token-ZZZZ-1111-2222"
 RESPONDER_TOKEN = "responder-token-YYYY-3333-4444"
-WEBHOOK_SECRET = "pd-webhook-secret-XXXX-5555"
+WEBHOOK_SECRET = "pd-webhook-secret-a1b2-5555"
 PASSWORDS = {"anna": "anna-password-1", "manager": "manager-password-2"}
 HASHES = {name: hash_password(pw, n=2**10) for name, pw in PASSWORDS.items()}
 
