@@ -22,11 +22,15 @@ import click
 from alerter.app import oncall_loader, pagerduty_webhook_handler, windows_loader
 from alerter.clock import Clock, SystemClock
 from alerter.config.load import load_rules
+from alerter.config.routing import load_routing_config
 from alerter.config.settings import load_settings
 from alerter.config.web import WebSettings, hash_password, load_web_settings
 from alerter.errors import ConfigError
 from alerter.incidents.maintenance_store import MaintenanceStore
+from alerter.incidents.records import Applied
 from alerter.incidents.store import IncidentStore
+from alerter.notify.dispatch import Dispatcher
+from alerter.notify.inbound import IncidentUpdate
 from alerter.web.context import WebContext
 from alerter.web.report_provider import StoreReportProvider
 
@@ -38,10 +42,36 @@ def web_context(
     oncall_path: Path,
     clock: Clock,
     maintenance_path: Path | None = None,
+    routing_path: Path | None = None,
+    source: str = "alerter",
 ) -> WebContext:
-    """The context of a standalone web server over ``db_url`` (both stores migrate on open)."""
+    """The context of a standalone web server over ``db_url`` (both stores migrate on open).
+
+    With a routing file, acks, resolves and PagerDuty webhooks go through the dispatcher, as in
+    ``alerter run``: escalation stops and every channel that was paged is told.
+    """
     incidents = IncidentStore(db_url)
     oncall = oncall_loader(oncall_path)
+    dispatcher = None
+    if routing_path is not None and routing_path.exists():
+        routing, problems = load_routing_config(routing_path)
+        if routing is None:
+            raise ConfigError(problems)
+        dispatcher = Dispatcher(routing, source=source)
+
+    def acknowledge(key: str, who: str, now: float, note: str | None) -> Applied:
+        assert dispatcher is not None
+        return incidents.run(lambda tx: dispatcher.acknowledge(tx, key, who, now, note))
+
+    def resolve(key: str, who: str, now: float, note: str | None) -> Applied:
+        assert dispatcher is not None
+        return incidents.run(lambda tx: dispatcher.resolve(tx, key, who, now, note))
+
+    def apply(update: IncidentUpdate) -> object:
+        assert dispatcher is not None
+        return incidents.run(lambda tx: dispatcher.apply_update(tx, update))
+
+    routed = dispatcher is not None
     return WebContext(
         incidents=incidents,
         maintenance=MaintenanceStore(db_url),
@@ -51,7 +81,9 @@ def web_context(
         rule_problems=lambda: load_rules(rules).problems,
         configured_windows=windows_loader(maintenance_path) if maintenance_path else lambda: (),
         report=StoreReportProvider(incidents, oncall),
-        pagerduty_webhook=pagerduty_webhook_handler(settings, incidents, clock),
+        acknowledge=acknowledge if routed else None,
+        resolve=resolve if routed else None,
+        pagerduty_webhook=pagerduty_webhook_handler(settings, incidents, clock, apply if routed else None),
     )
 
 
@@ -81,6 +113,14 @@ def web_context(
     help="The recurring maintenance windows file.",
 )
 @click.option(
+    "--routing",
+    "routing_path",
+    type=click.Path(path_type=Path),
+    default=Path("rules/routing.yaml"),
+    show_default=True,
+    help="The routing file: acks and resolves stop escalation and notify the paged channels.",
+)
+@click.option(
     "--oncall",
     "oncall_path",
     type=click.Path(path_type=Path),
@@ -89,7 +129,13 @@ def web_context(
     help="The on-call rotation file.",
 )
 def web(
-    config_file: Path | None, db: str | None, host: str, port: int, maintenance_path: Path, oncall_path: Path
+    config_file: Path | None,
+    db: str | None,
+    host: str,
+    port: int,
+    maintenance_path: Path,
+    routing_path: Path,
+    oncall_path: Path,
 ) -> None:
     """Serve the web UI and JSON API (incidents, on call, report, rules, maintenance)."""
     import uvicorn
@@ -104,7 +150,19 @@ def web(
     if not web_settings.users and not web_settings.tokens:
         click.echo("alerter web: no users or tokens in the web: section: nobody can log in", err=True)
     url = db or settings.database_url
-    ctx = web_context(url, web_settings, settings.rules, oncall_path, SystemClock(), maintenance_path)
+    try:
+        ctx = web_context(
+            url,
+            web_settings,
+            settings.rules,
+            oncall_path,
+            SystemClock(),
+            maintenance_path,
+            routing_path,
+            settings.engine_name,
+        )
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
     uvicorn.run(create_app(ctx), host=host, port=port, log_level="info", proxy_headers=False)
 
 
