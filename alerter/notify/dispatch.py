@@ -371,13 +371,15 @@ class Dispatcher:
             token = transition_token(
                 f"{intent.step.value}:{intent.level.value}@{int(intent.due_at)}", occurrence
             )
-            page = self._request(record, intent, severity)
+            page = self._request(record, intent, severity, self._load(tx, record.key))
             queued += enqueue(
                 tx.session, page, transition=token, channel=intent.channel, target=target, now=intent.due_at
             )
         return Dispatched(queued, recorded)
 
-    def _request(self, record: IncidentRecord, intent: PageIntent, severity: Severity) -> PageRequest:
+    def _request(
+        self, record: IncidentRecord, intent: PageIntent, severity: Severity, state: EscalationState | None
+    ) -> PageRequest:
         incident = record.incident
         active = [a for a in record.alerts if a.active] or list(record.alerts)
         hosts = sorted({a.host for a in active if a.host})
@@ -393,6 +395,8 @@ class Dispatcher:
             "affected_host_count": len(hosts),
             "root_cause": record.root_cause,
             "responder": _who(intent.target),
+            "primary": None if state is None else _who(state.responder),
+            "sub": None if state is None else _who(state.sub),
             "responder_id": intent.target.id if isinstance(intent.target, Member) else None,
             "step": intent.step.value,
             "why": intent.reason,

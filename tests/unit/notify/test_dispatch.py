@@ -79,6 +79,8 @@ def test_a_paging_incident_triggers_pagerduty_once_for_the_primary(store, routin
         (row,) = tx.session.exec(select(OutboxRow)).all()
         details = row.request["custom_details"]
         assert details["affected_hosts"] == ["api-prod-02"] and details["step"] == "primary"
+        assert (details["primary"], details["sub"]) == ("Anna Becker (anna)", "Ben Schulz (ben)")
+        assert details["alert_count"] == 1 and details["root_cause"] is None
         assert row.request["links"][0]["href"] == f"https://alerter.example/i/{key}"
     assert timeline_kinds(store, key)[-2:] == ["routed", "paged"]
     # the same alert again: no new page
