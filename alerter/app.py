@@ -21,14 +21,13 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
-
-from pydantic import SecretStr
 
 from alerter.clock import Clock, FakeClock, SystemClock
 from alerter.config.correlation import CorrelationPolicy, load_correlation
@@ -147,7 +146,7 @@ def pagers_from(
                 for member in spec.members:
                     pagers[f"{name}:{member.id}"] = _smtp(settings, (member.email,))
         elif channel.type is ChannelType.WEBHOOK and channel.url_env:
-            url = _environ().get(channel.url_env)
+            url = os.environ.get(channel.url_env)
             if url:
                 pagers[name] = WebhookPager(url, slack=channel.format == "slack")
     missing = sorted(set(channels) - set(pagers))
@@ -171,12 +170,6 @@ def _smtp(settings: Settings, recipients: tuple[str, ...]) -> SmtpPager:
         password=smtp.password,
         starttls=smtp.starttls,
     )
-
-
-def _environ() -> Mapping[str, str]:
-    import os
-
-    return os.environ
 
 
 @dataclass
@@ -496,7 +489,6 @@ def _timing(settings: Settings) -> Timing:
 __all__ = [
     "Engine",
     "Policies",
-    "SecretStr",
     "compose",
     "influx_source",
     "load_policies",

@@ -60,7 +60,6 @@ from zoneinfo import ZoneInfo
 
 from alerter.clock import Clock, to_datetime
 from alerter.config.oncall import OnCallSpec
-from alerter.demo.lineprotocol import encode_point
 from alerter.evaluate.cycle import RuleStatus
 from alerter.incidents.lifecycle import Transition
 from alerter.incidents.suppression import PagingDecision, Suppressed
@@ -68,6 +67,7 @@ from alerter.model import ATTR_FINGERPRINT, ATTR_RULE, Event, Severity
 from alerter.pipeline import BatchResult
 from alerter.route.rotation import who_is_on_call
 from alerter.source import MetricSource, StatementResult
+from alerter.source.lineprotocol import encode_point
 from alerter.source.static import FieldValue, Point
 
 log = logging.getLogger(__name__)

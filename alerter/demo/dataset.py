@@ -22,8 +22,8 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from alerter.demo.lineprotocol import encode_point
 from alerter.demo.platform import APPS, HOSTS, AppInstance, DemoHost
+from alerter.source.lineprotocol import encode_point
 from alerter.source.static import Point
 
 DEFAULT_START = 1_767_600_000.0

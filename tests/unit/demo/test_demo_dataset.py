@@ -7,8 +7,8 @@ import hashlib
 import pytest
 
 from alerter.demo.dataset import DEFAULT_START, MINUTE, DemoDataset, generate, problems
-from alerter.demo.lineprotocol import encode_point
 from alerter.demo.platform import APPS, HOSTS
+from alerter.source.lineprotocol import encode_point
 from alerter.source.static import Point
 
 
